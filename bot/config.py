@@ -1,0 +1,39 @@
+"""Settings from the environment (ONCALL_*, SLACK_*) and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path.home() / ".local" / "share" / "oncall-bot" / "oncall.db"
+BUNDLED_SEED = Path(__file__).resolve().parent.parent / "data" / "seed.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ONCALL_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
+
+    database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
+    seed_path: Path = BUNDLED_SEED
+    http_port: int = 3000
+    slack_api_url: str | None = None
+    auto_escalate_minutes: int = 15
+    admins: str = ""  # comma-separated person ids, added to the seed's admins
+    log_format: str = "text"
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+
+    @property
+    def admin_ids(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.admins.split(",") if a.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The seed file: its schema, validation with located messages, and conversion to core values."""

@@ -1,0 +1,260 @@
+"""Pydantic models of data/seed.yaml. Shapes and local checks only; cross references are checked
+in ``bot.seed.validate`` so that every message can name where and what."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+Id = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
+_TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_clock(value: str, *, allow_24: bool = False) -> int:
+    """Minutes after midnight of an ``HH:MM`` string; ``24:00`` only when ``allow_24``."""
+    m = _TIME_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"'{value}' is not a time of day (HH:MM)")
+    minutes = int(m.group(1)) * 60 + int(m.group(2))
+    if minutes > 1440 or (minutes == 1440 and not allow_24):
+        raise ValueError(f"'{value}' is not a time of day (00:00-23:59{', or 24:00' if allow_24 else ''})")
+    return minutes
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExtraHoliday(_Model):
+    date: date
+    name: str = Field(min_length=1)
+
+
+class CalendarIn(_Model):
+    timezone: str
+    holiday_country: str = Field(min_length=2)
+    holiday_subdivision: str | None = None
+    extra_holidays: list[ExtraHoliday] = []
+    month_end_days: int = Field(default=7, ge=1, le=28)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{v}'") from exc
+        return v
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, v: str) -> str:
+        import holidays
+
+        if v.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"unknown holiday country '{v}'")
+        return v.upper()
+
+
+class TeamIn(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    short_name: str | None = None
+    channel: str | None = None
+    lead: str | None = None
+
+
+class PersonIn(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    team: str
+    slack_user_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class RoleIn(_Model):
+    id: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1)
+    covers: str = ""
+
+
+class RotationIn(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    team: str
+    members: list[str] = Field(min_length=1)
+    anchor: datetime
+    period_days: int = Field(default=7, ge=1, le=366)
+    roles: list[RoleIn] = []
+    usergroup: str | None = None
+
+    @field_validator("anchor")
+    @classmethod
+    def _local_anchor(cls, v: datetime) -> datetime:
+        if v.tzinfo is not None:
+            raise ValueError("anchor is a local wall-clock time in calendar.timezone: drop the UTC offset")
+        return v
+
+
+class WindowIn(_Model):
+    name: str = Field(min_length=1)
+    label: str = ""
+    days: list[Literal["business", "weekend", "holiday"]] = Field(min_length=1)
+    month_end: bool | None = None
+    start: str
+    end: str
+    primary: str
+    secondary: str | None = None
+
+    @model_validator(mode="after")
+    def _times(self) -> WindowIn:
+        start = parse_clock(self.start)
+        end = parse_clock(self.end, allow_24=True)
+        if end <= start:
+            raise ValueError(f"end {self.end} must be after start {self.start} (windows do not cross midnight)")
+        return self
+
+
+class AfterHoursIn(_Model):
+    action: Literal["page_next_secondary", "queue_next_business_day", "page"]
+    target: str | None = None
+    queue_at: str | None = None
+    critical_target: str | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AfterHoursIn:
+        if self.action in ("queue_next_business_day", "page") and not self.target:
+            raise ValueError(f"action '{self.action}' needs a target")
+        if self.action == "queue_next_business_day":
+            if not self.queue_at:
+                raise ValueError("action 'queue_next_business_day' needs queue_at (HH:MM)")
+            parse_clock(self.queue_at)
+        return self
+
+
+class OwnersIn(_Model):
+    primary: list[str] = Field(min_length=1)
+    secondary: list[str] = []
+
+
+class CommonIssueIn(_Model):
+    text: str = Field(min_length=1)
+    first_check: str = ""
+    keywords: list[str] = []
+
+
+class RunbookIn(_Model):
+    data_types: list[str] = []
+    common_issues: list[CommonIssueIn] = []
+    slas: list[str] = []
+    oncall_notes: list[str] = []
+    critical_note: str = ""
+
+
+class PipelineIn(_Model):
+    id: Id
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    channel: str | None = None
+    owners: OwnersIn
+    keywords: list[str] = []
+    windows: list[WindowIn] = []
+    after_hours: AfterHoursIn = AfterHoursIn(action="page_next_secondary")
+    escalation: list[str] = []
+    usergroup: str | None = None
+    runbook: RunbookIn = RunbookIn()
+
+
+class RuleIn(_Model):
+    """An occurrence rule. ``rule`` picks the shape:
+
+    - ``weekly``: every ``weekday`` at ``time``;
+    - ``nth_business_day``: the ``n``-th business day of each month at ``time``;
+    - ``day_of_month``: day ``day`` of each month at ``time``, moved by ``adjust`` when that is not
+      a business day;
+    - ``month_end_business_days``: each business day of the month-end week at ``time``;
+    - (due only) ``same_day``: the opening's day at ``time``; ``weekday_of_week``: ``weekday`` of the
+      opening's week at ``time``, moved by ``adjust``.
+    """
+
+    rule: Literal[
+        "weekly", "nth_business_day", "day_of_month", "month_end_business_days", "same_day", "weekday_of_week"
+    ]
+    time: str
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None = None
+    n: int | None = Field(default=None, ge=1, le=23)
+    day: int | None = Field(default=None, ge=1, le=31)
+    adjust: Literal["none", "next_business_day", "previous_business_day"] = "none"
+
+    @model_validator(mode="after")
+    def _fields(self) -> RuleIn:
+        parse_clock(self.time)
+        needs = {"weekly": "weekday", "weekday_of_week": "weekday", "nth_business_day": "n", "day_of_month": "day"}
+        need = needs.get(self.rule)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"rule '{self.rule}' needs '{need}'")
+        return self
+
+
+class MeetingIn(_Model):
+    day: Literal["first_business_day_of_week"] = "first_business_day_of_week"
+    start: str
+    minutes: int = Field(ge=5, le=480)
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+
+class RecurringIn(_Model):
+    id: Id
+    kind: Literal["announcement", "meeting", "checklist"]
+    title: str = Field(min_length=1)
+    description: str = ""
+    pipeline: str | None = None
+    channel: str | None = None
+    opens: RuleIn
+    due: RuleIn | None = None
+    assignees: list[str] = []
+    items: list[str] = []
+    meeting: MeetingIn | None = None
+
+    @model_validator(mode="after")
+    def _kind(self) -> RecurringIn:
+        if self.opens.rule in ("same_day", "weekday_of_week"):
+            raise ValueError(f"opens: rule '{self.opens.rule}' is only for due")
+        if self.kind == "checklist" and (self.due is None or not self.items):
+            raise ValueError("a checklist needs due and at least one item")
+        if self.kind == "meeting" and self.meeting is None:
+            raise ValueError("a meeting needs 'meeting' (day, start, minutes)")
+        return self
+
+
+class SeedIn(_Model):
+    version: Literal[1] = 1
+    calendar: CalendarIn
+    admins: list[str] = []
+    announcement_channel: str | None = None
+    teams: list[TeamIn] = Field(min_length=1)
+    people: list[PersonIn] = []
+    rotations: list[RotationIn] = []
+    pipelines: list[PipelineIn] = []
+    recurring: list[RecurringIn] = []
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the seed file, for editors."""
+    schema = SeedIn.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "On-call bot seed file"
+    return schema
