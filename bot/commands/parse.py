@@ -1,0 +1,155 @@
+"""Parse slash-command text into a command value. Pure; no data lookups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
+
+
+class UsageError(ValueError):
+    """What the user typed does not fit the command; the message says how to fix it."""
+
+    def __init__(self, message: str, command: str) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+@dataclass(frozen=True, slots=True)
+class OncallAll:
+    at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OncallPipeline:
+    pipeline: str
+    at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OncallPerson:
+    who: str  # "me", a Slack mention "<@U123|name>", a person id or a name
+
+
+@dataclass(frozen=True, slots=True)
+class OncallSchedule:
+    pipeline: str
+    weeks: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Runbook:
+    pipeline: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhoOwns:
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    pipeline: str
+    summary: str
+    critical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    command: str  # "/oncall", ... or "" for everything
+
+
+Command = OncallAll | OncallPipeline | OncallPerson | OncallSchedule | Runbook | WhoOwns | OpenIncident | Help
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CRITICAL = re.compile(r"(^|\s)(--critical|critical:|!critical|\[critical\])(\s|$)", re.IGNORECASE)
+MAX_SCHEDULE_WEEKS = 12
+
+
+def mention_user_id(text: str) -> str | None:
+    """The Slack user id of a ``<@U123>`` mention, or None."""
+    m = _MENTION.match(text.strip())
+    return m.group(1) if m else None
+
+
+def parse_command(command: str, text: str) -> Command:
+    """The command that ``command`` (e.g. "/oncall") with argument ``text`` asks for.
+
+    Raises ``UsageError`` when the text does not fit; ``help`` (or ``?``) gives ``Help``.
+    """
+    name = "/" + command.strip().lstrip("/").lower()
+    args = " ".join(text.split())
+    lowered = args.lower()
+    if lowered in ("help", "?", "-h", "--help"):
+        return Help(name)
+    if name == "/oncall":
+        return _parse_oncall(args)
+    if name == "/runbook":
+        if not args:
+            raise UsageError("Which pipeline? Try `/runbook profit`.", name)
+        return Runbook(args)
+    if name == "/whoowns":
+        if not args:
+            raise UsageError("Owners of what? Try `/whoowns clickstream` or `/whoowns growth`.", name)
+        return WhoOwns(args)
+    if name == "/incident":
+        critical = bool(_CRITICAL.search(args))
+        args = " ".join(_CRITICAL.sub(" ", args).split())
+        pipeline, _, summary = args.partition(" ")
+        if not pipeline or not summary.strip():
+            raise UsageError(
+                "Name the pipeline and say what is wrong: `/incident profit Revenue totals don't match the filing`"
+                " (add `--critical` when investor reporting is affected).",
+                name,
+            )
+        return OpenIncident(pipeline, summary.strip(), critical)
+    raise UsageError(f"Unknown command {name}: try {', '.join(COMMANDS)}.", "")
+
+
+def _parse_oncall(args: str) -> Command:
+    if not args:
+        return OncallAll()
+    words = args.split(" ")
+    head = words[0].lower()
+    if head == "at" and len(words) > 1:
+        return OncallAll(" ".join(words[1:]))
+    if head == "me" and len(words) == 1:
+        return OncallPerson("me")
+    if mention_user_id(words[0]) and len(words) == 1:
+        return OncallPerson(words[0])
+    if head == "who" and len(words) == 2:
+        return OncallPerson(words[1])
+    if head == "schedule":
+        if len(words) < 2:
+            raise UsageError("Which pipeline? Try `/oncall schedule engagement 4`.", "/oncall")
+        weeks = 2
+        pipeline_words = words[1:]
+        if pipeline_words[-1].isdigit() and len(pipeline_words) > 1:
+            weeks = int(pipeline_words[-1])
+            pipeline_words = pipeline_words[:-1]
+            if not 1 <= weeks <= MAX_SCHEDULE_WEEKS:
+                raise UsageError(f"Weeks must be 1 to {MAX_SCHEDULE_WEEKS}.", "/oncall")
+        return OncallSchedule(" ".join(pipeline_words), weeks)
+    m = re.match(r"^(?P<p>.+?)\s+at\s+(?P<when>.+)$", args, re.IGNORECASE)
+    if m:
+        return OncallPipeline(m.group("p"), m.group("when"))
+    return OncallPipeline(args)
+
+
+HELP_TEXT: dict[str, list[tuple[str, str]]] = {
+    "/oncall": [
+        ("/oncall", "who is on call for every pipeline now"),
+        ("/oncall PIPELINE", "primary and backup now, until when, and who is next"),
+        ("/oncall PIPELINE at WHEN", 'at any time: "tomorrow 10:00", "saturday", "next monday 8am", "dec 25", ISO'),
+        ("/oncall at WHEN", "every pipeline at that time"),
+        ("/oncall me  ·  /oncall @someone", "roles this week and next shifts"),
+        ("/oncall schedule PIPELINE [WEEKS]", "the coming weeks (default 2, at most 12)"),
+    ],
+    "/runbook": [("/runbook PIPELINE", "data, owners, common issues, SLAs, on-call notes and who is on call now")],
+    "/whoowns": [("/whoowns QUERY", 'owners of a pipeline or of the data it carries ("clickstream", "churn")')],
+    "/incident": [
+        ("/incident PIPELINE SUMMARY", "open an incident in the pipeline's channel and page the on-call"),
+        ("/incident PIPELINE SUMMARY --critical", "the same, when investor reporting is affected"),
+    ],
+}

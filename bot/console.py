@@ -1,0 +1,69 @@
+"""The local console: the Slack commands in a terminal, rendered as Slack would show them."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+from bot.render.blocks import render_result
+from bot.render.plain import message_to_text
+from bot.services.queries import ask_snapshot, load_snapshot
+from bot.storage.bootstrap import Database
+
+BANNER = (
+    "On-call console. Type a command as in Slack: /oncall engagement, /oncall profit at saturday, "
+    "/oncall me, /runbook growth, /whoowns clickstream. 'help' lists them, 'exit' quits."
+)
+HISTORY = Path.home() / ".oncall_bot_history"
+
+
+def _setup_history() -> None:
+    try:
+        import readline
+
+        if HISTORY.exists():
+            readline.read_history_file(HISTORY)
+        readline.set_history_length(1000)
+    except (ImportError, OSError):
+        pass
+
+
+def _save_history() -> None:
+    try:
+        import readline
+
+        readline.write_history_file(HISTORY)
+    except (ImportError, OSError):
+        pass
+
+
+async def run_console(db: Database, settings: Settings, user: str | None = None) -> int:
+    """Read commands until ``exit`` or end of input; each is answered at the moment it is read."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _setup_history()
+    print(BANNER)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                line = await loop.run_in_executor(None, input, "oncall> " if interactive else "")
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line.lower() in ("exit", "quit", ":q"):
+                break
+            snap = await load_snapshot(db, settings.admin_ids)
+            asked = ask_snapshot(snap, line, datetime.now(UTC), user)
+            msg = render_result(snap.directory, snap.calendar.tz, asked.result, user)
+            print(message_to_text(msg, snap.directory))
+            print()
+    finally:
+        if interactive:
+            _save_history()
+    return 0

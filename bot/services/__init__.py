@@ -1,0 +1,1 @@
+"""Load from storage, ask the core, apply: the layer between transports and the pure core."""

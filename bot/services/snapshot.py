@@ -1,0 +1,37 @@
+"""Everything a question needs, read once: the directory, its calendar and the overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.calendar import CompanyCalendar
+from bot.core.model import Directory, Override
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A read-only view of the data at one moment; every command is a pure function of it."""
+
+    directory: Directory
+    calendar: CompanyCalendar
+    overrides: tuple[Override, ...] = ()
+    admins: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def build(
+        cls, directory: Directory, overrides: Sequence[Override] = (), extra_admins: Sequence[str] = ()
+    ) -> Snapshot:
+        admins = tuple(dict.fromkeys([*directory.admins, *extra_admins]))
+        return cls(directory, CompanyCalendar.from_spec(directory.calendar), tuple(overrides), admins)
+
+    def person_by_slack_id(self, slack_user_id: str) -> str | None:
+        for p in self.directory.people.values():
+            if p.slack_user_id == slack_user_id:
+                return p.id
+        return None
+
+
+# How far around "now" overrides are read: answers look ahead at most this far.
+OVERRIDE_HORIZON = timedelta(days=400)
