@@ -1,0 +1,1 @@
+"""The Slack transport: a bolt AsyncApp whose listeners parse and render only."""
