@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 async tables, migrations, seed load/export and database start-up."""

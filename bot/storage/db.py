@@ -1,0 +1,84 @@
+"""Engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """``url`` with its async driver: ``sqlite:///`` -> aiosqlite, ``postgresql://`` -> asyncpg.
+
+    Raises ``ValueError`` for any other database or driver.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database URL '{parsed.render_as_string(hide_password=True)}': "
+            "use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db"
+        )
+    return parsed.set(drivername=driver)
+
+
+def display_url(url: str | URL) -> str:
+    """The URL without its password, for messages."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(password=None).render_as_string(hide_password=False)
+
+
+def _is_memory(url: URL) -> bool:
+    db = url.database or ""
+    return db in ("", ":memory:") or db.startswith("file::memory:")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url``.
+
+    SQLite: creates the file's directory; every connection gets ``foreign_keys=ON``,
+    ``journal_mode=WAL`` and ``busy_timeout``; every transaction starts with ``BEGIN IMMEDIATE``,
+    so concurrent writers queue on the write lock (up to the busy timeout) instead of failing with
+    "database is locked" when a read turns into a write.
+    """
+    parsed = async_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed)
+    if not _is_memory(parsed) and parsed.database:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(parsed)
+    memory = _is_memory(parsed)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose objects stay readable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,94 @@
+"""Alembic from inside a running event loop (the cookbook's connection-sharing recipe).
+
+The migration scripts live in ``migrations/`` at the repository root, found from this file rather
+than the working directory. Each call runs in one transaction on one connection: ``env.py`` takes
+the connection from ``config.attributes["connection"]``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = ROOT / "migrations"
+# pg_advisory_xact_lock key held while migrating, so that concurrent upgraders queue.
+MIGRATION_LOCK_KEY = 0x6F6E63616C6C
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for ``migrations/``; with ``connection``, env.py migrates on it."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest revision of the migration scripts."""
+    head = _scripts().get_current_head()
+    if head is None:  # pragma: no cover - the repository ships revisions
+        raise RuntimeError(f"no migration scripts in {MIGRATIONS_DIR}")
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of the migration scripts (a newer bot's may not be)."""
+    try:
+        return _scripts().get_revision(revision) is not None
+    except Exception:
+        return False
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's revision, or None when it has never been migrated."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    return await current_revision(engine) == head_revision()
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` in one transaction."""
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Migrate the database down to ``revision`` (``"base"``: drop everything) in one transaction."""
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+
+
+def _diffs(connection: Connection) -> list[Any]:
+    from bot.storage.models import Base
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def schema_diffs(engine: AsyncEngine) -> list[Any]:
+    """What ``alembic check`` would report: differences between the tables and the database."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_diffs)
