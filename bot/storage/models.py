@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -312,8 +313,16 @@ class RecurringItemRow(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+def table_of(model: type[Base]) -> Table:
+    """The ``Table`` of a mapped class (typed as such)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# The seed's tables, in the order they are read.
 SEED_TABLES = tuple(
-    m.__table__
+    table_of(m)
     for m in (
         CalendarRow, HolidayRow, TeamRow, PersonRow, AdminRow,
         RotationRow, RotationMemberRow, RotationRoleRow,

@@ -1,0 +1,36 @@
+"""The ``meta`` table: small named facts about this database, and transaction-level locks."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import MetaRow, table_of
+
+_TABLE = table_of(MetaRow)
+
+
+async def get_meta(session: AsyncSession, key: str) -> str | None:
+    return (await session.execute(select(MetaRow.value).where(MetaRow.key == key))).scalar_one_or_none()
+
+
+async def set_meta(session: AsyncSession, key: str, value: str | None) -> None:
+    """Set ``key`` to ``value`` (insert or replace); None deletes it."""
+    if value is None:
+        await session.execute(delete(MetaRow).where(MetaRow.key == key))
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(_TABLE).values(key=key, value=value)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+
+async def lock(session: AsyncSession, key: int) -> None:
+    """Hold lock ``key`` until the session's transaction ends.
+
+    PostgreSQL: ``pg_advisory_xact_lock``. SQLite needs nothing: every transaction already holds
+    the database's write lock from its ``BEGIN IMMEDIATE``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
