@@ -365,3 +365,6 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+from bot.storage import incidents as _incidents  # noqa: E402, F401  (registers the incident tables)
