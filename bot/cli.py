@@ -7,13 +7,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core.answer import Holder
     from bot.services.snapshot import Snapshot
     from bot.storage.bootstrap import Database
 
@@ -78,11 +79,11 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) ->
     Console(width=max(100, min(200, 160))).print(table)
 
 
-def _name(snap: Snapshot, person: str | None) -> str:
-    if person is None:
+def _name(snap: Snapshot, holder: Holder | None) -> str:
+    if holder is None:
         return "—"
-    p = snap.directory.people.get(person)
-    return f"{p.name} ({p.id})" if p else person
+    p = snap.directory.people.get(holder.person)
+    return f"{p.name} ({p.id})" if p else holder.person
 
 
 async def cmd_oncall(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
@@ -103,14 +104,17 @@ async def cmd_oncall(args: argparse.Namespace, settings: Settings, now: datetime
         rows = []
         for a in answers:
             day = a.day_type.value + (f" ({a.holiday})" if a.holiday else "")
+            name = snap.directory.pipelines[a.pipeline].name
             if a.covered:
                 until = local_time(a.until, tz) if a.until else "—"
-                rows.append([snap.directory.pipelines[a.pipeline].name, a.window_label or "", _name(snap, a.primary and a.primary.person),
-                             _name(snap, a.secondary and a.secondary.person), until, day])
+                primary = _name(snap, a.primary)
+                rows.append([name, a.window_label or "", primary, _name(snap, a.secondary),
+                             until, day])
             else:
-                resumes = (f"resumes {local_time(a.next.at, tz)} with {_name(snap, a.next.primary and a.next.primary.person)}"
-                           if a.next else "")
-                rows.append([snap.directory.pipelines[a.pipeline].name, "not covered", "—", "—", resumes, day])
+                resumes = ""
+                if a.next:
+                    resumes = f"resumes {local_time(a.next.at, tz)} with " + _name(snap, a.next.primary)
+                rows.append([name, "not covered", "—", "—", resumes, day])
         _table(f"On call at {local_time(at, tz)}", ["Pipeline", "Window", "Primary", "Secondary", "Until", "Day"], rows)
         return 0
 
@@ -136,9 +140,10 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings, now: dateti
             return 0
         tz = snap.calendar.tz
         rows = [[local_time(s.start, tz), local_time(s.end, tz), s.window or "not covered",
-                 _name(snap, s.primary and s.primary.person), _name(snap, s.secondary and s.secondary.person)]
+                 _name(snap, s.primary), _name(snap, s.secondary)]
                 for s in segs]
-        _table(f"{snap.directory.pipelines[pid].name}: schedule", ["From", "To", "Window", "Primary", "Secondary"], rows)
+        columns = ["From", "To", "Window", "Primary", "Secondary"]
+        _table(f"{snap.directory.pipelines[pid].name}: schedule", columns, rows)
         return 0
 
     return await _with_db(settings, go)
@@ -232,11 +237,13 @@ async def cmd_db(args: argparse.Namespace, settings: Settings, now: datetime) ->
             before = await current_revision(engine)
             await upgrade(engine)
             after = await current_revision(engine)
-            print(f"Database at {after} (head)" + (f", was {before or 'empty'}." if before != after else ", nothing to do."))
+            change = f", was {before or 'empty'}." if before != after else ", nothing to do."
+            print(f"Database at {after} (head){change}")
         else:
             cur = await current_revision(engine)
             head = head_revision()
-            print(f"current: {cur or 'empty'}; head: {head}" + ("" if cur == head else " (run `oncall-bot db upgrade`)"))
+            hint = "" if cur == head else " (run `oncall-bot db upgrade`)"
+            print(f"current: {cur or 'empty'}; head: {head}{hint}")
             return 0 if cur == head else 1
     finally:
         await engine.dispose()
@@ -266,7 +273,7 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings, now: datetime) 
             return 0
         text = await export_seed_text(db)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -319,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
     "oncall": cmd_oncall,
     "schedule": cmd_schedule,
     "runbook": cmd_runbook,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
@@ -34,8 +32,8 @@ from bot.commands.results import (
     Shift,
 )
 from bot.core.answer import OnCallAnswer
-from bot.core.model import Directory, Pipeline
-from bot.render.fmt import date_token, duration, holder_mention, local_time, mention, slot_label, team_name
+from bot.core.model import Directory
+from bot.render.fmt import date_token, holder_mention, local_time, mention, slot_label, team_name
 from bot.render.ids import Action
 
 MAX_BLOCKS = 50
@@ -91,7 +89,7 @@ def _day_phrase(answer: OnCallAnswer, tz: ZoneInfo) -> str:
     local = answer.at.astimezone(tz)
     if answer.holiday:
         return f"{answer.holiday}, {local:%A}"
-    return f"{local:%A}" + (" (weekend)" if answer.day_type == "weekend" else "")
+    return f"{local:%A}"
 
 
 def oncall_lines(d: Directory, answer: OnCallAnswer, tz: ZoneInfo, *, now_word: bool = True) -> list[str]:
@@ -106,18 +104,19 @@ def oncall_lines(d: Directory, answer: OnCallAnswer, tz: ZoneInfo, *, now_word: 
         if answer.holiday:
             why += f" ({answer.holiday})"
         lines.append(f"Backup: {_who(d, answer, 'secondary')} · Window: {why}")
-        if answer.next is not None:
-            nxt = answer.next
-            if nxt.primary is None:
-                lines.append(f"Next: no coverage from {date_token(nxt.at, tz)}")
+        upcoming = answer.next
+        if upcoming is not None:
+            if upcoming.primary is None:
+                lines.append(f"Next: no coverage from {date_token(upcoming.at, tz)}")
             else:
-                label = _window_label(d, answer.pipeline, nxt.window)
-                lines.append(f"Next: {holder_mention(d, nxt.primary)} from {date_token(nxt.at, tz)} ({label})")
+                label = _window_label(d, answer.pipeline, upcoming.window)
+                lines.append(
+                    f"Next: {holder_mention(d, upcoming.primary)} from {date_token(upcoming.at, tz)} ({label})")
     else:
         when = "now" if now_word else f"at {date_token(answer.at, tz)}"
         lines.append(f"*{name}*: no one is on call {when} ({_day_phrase(answer, tz)}, outside coverage)")
-        if answer.next is not None and answer.next.primary is not None:
-            nxt = answer.next
+        nxt = answer.next
+        if nxt is not None and nxt.primary is not None:
             backup = f", backup {holder_mention(d, nxt.secondary)}" if nxt.secondary else ""
             team = team_name(d, nxt.primary.person)
             lines.append(
@@ -161,8 +160,11 @@ def render_oncall(d: Directory, tz: ZoneInfo, report: OncallReport, viewer: str 
             buttons.insert(0, _button("Page now: investor impact", Action.PAGE_NOW, a.pipeline, "danger"))
         share = f"/oncall {a.pipeline}" + (f" at {a.at.isoformat()}" if report.asked_time else "")
         buttons.append(_button("Share in channel", Action.SHARE, share))
-        blocks: list[Block] = [_section(lines[0]), _context(*lines[1:]) if len(lines) > 1 else None, _actions(*buttons)]
-        return Message(_plain_first(lines[0]), tuple(b for b in blocks if b is not None))
+        blocks: list[Block] = [_section(lines[0])]
+        if len(lines) > 1:
+            blocks.append(_context(*lines[1:]))
+        blocks.append(_actions(*buttons))
+        return Message(_plain_first(lines[0]), tuple(blocks))
     return _render_all(d, tz, report, viewer)
 
 
@@ -377,7 +379,8 @@ def render_result(
 
 
 def error_message(reference: str) -> Message:
-    text = f"Something went wrong on my side (reference `{reference}`). Please try again; if it persists, share the reference."
+    text = (f"Something went wrong on my side (reference `{reference}`). "
+            "Please try again; if it persists, share the reference.")
     return Message(text, (_section(f":x: {text}"),))
 
 

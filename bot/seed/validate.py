@@ -168,26 +168,26 @@ class _Checker:
             if len({x.id for x in r.roles}) != len(r.roles):
                 self.err(("rotations", i, "roles"), "duplicate role id")
         names: dict[str, str] = {}
-        for i, p in enumerate(s.pipelines):
+        for i, pl in enumerate(s.pipelines):
             loc: tuple[str | int, ...] = ("pipelines", i)
-            for key in [p.id.lower(), p.name.lower(), *(a.lower() for a in p.aliases)]:
-                if key in names and names[key] != p.id:
+            for key in [pl.id.lower(), pl.name.lower(), *(a.lower() for a in pl.aliases)]:
+                if key in names and names[key] != pl.id:
                     self.err((*loc, "aliases"), f"'{key}' already names pipeline '{names[key]}'")
-                names[key] = p.id
-            for j, t in enumerate(p.owners.primary):
-                self.ref((*loc, "owners", "primary", j), "team", t, teams)
-            for j, t in enumerate(p.owners.secondary):
-                self.ref((*loc, "owners", "secondary", j), "team", t, teams)
-            for j, w in enumerate(p.windows):
+                names[key] = pl.id
+            for j, team_id in enumerate(pl.owners.primary):
+                self.ref((*loc, "owners", "primary", j), "team", team_id, teams)
+            for j, team_id in enumerate(pl.owners.secondary):
+                self.ref((*loc, "owners", "secondary", j), "team", team_id, teams)
+            for j, w in enumerate(pl.windows):
                 self.slot((*loc, "windows", j, "primary"), w.primary)
                 if w.secondary is not None:
                     self.slot((*loc, "windows", j, "secondary"), w.secondary)
-            ah = p.after_hours
+            ah = pl.after_hours
             if ah.target is not None:
                 self.slot((*loc, "after_hours", "target"), ah.target)
             if ah.critical_target is not None:
                 self.slot((*loc, "after_hours", "critical_target"), ah.critical_target)
-            for j, e in enumerate(p.escalation):
+            for j, e in enumerate(pl.escalation):
                 self.slot((*loc, "escalation", j), e)
         pipelines = [p.id for p in s.pipelines]
         for i, rw in enumerate(s.recurring):

@@ -1,0 +1,134 @@
+"""The CLI as a user runs it: a real process, a fresh database, the bundled seed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXE = str(Path(sys.executable).with_name("oncall-bot"))
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "SLACK_"))}
+    e["ONCALL_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    e["HOME"] = str(tmp_path)
+    return e
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], env=env, capture_output=True, text=True, input=stdin, cwd=ROOT, timeout=60)
+
+
+def test_new_database_migrates_and_loads_the_seed_once(env: dict[str, str]) -> None:
+    first = run(env, "oncall", "engagement", "--at", "2026-11-30T10:00", "--json")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("\n") == 1 and "loaded" in first.stderr
+    second = run(env, "oncall", "engagement", "--at", "2026-11-30T10:00", "--json")
+    assert second.returncode == 0 and second.stderr == ""
+    assert first.stdout == second.stdout
+
+
+def test_oncall_json_keys_and_values(env: dict[str, str]) -> None:
+    out = run(env, "oncall", "engagement", "--at", "2026-11-30T10:00", "--json")
+    data = json.loads(out.stdout)
+    assert set(data) == {"pipeline", "at", "day_type", "holiday", "covered", "window", "primary", "secondary",
+                         "until", "next"}
+    # Week 4 (Nov 30): DE R2 = de((1 + 4) mod 4 + 1) = de2; frontend member 4 mod 3 = fe2.
+    assert data["pipeline"] == "engagement" and data["covered"] is True and data["day_type"] == "business"
+    assert data["window"] == "weekday"
+    assert data["primary"] == {"id": "de2", "name": "Dev Desai", "team": "data-eng", "slack_user_id": "U0DE00002"}
+    assert data["secondary"]["id"] == "fe2"
+    assert data["until"] == "2026-11-30T23:00:00+00:00"  # 18:00 EST
+    assert data["next"]["at"] == data["until"]
+
+
+def test_oncall_all_pipelines_on_thanksgiving(env: dict[str, str]) -> None:
+    data = json.loads(run(env, "oncall", "--at", "2026-11-26T12:00", "--json").stdout)
+    assert [a["pipeline"] for a in data] == ["profit", "growth", "engagement", "aggregate-profit-growth",
+                                             "aggregate-engagement"]
+    assert {a["day_type"] for a in data} == {"holiday"}
+    assert {a["holiday"] for a in data} == {"Thanksgiving Day"}
+    growth = data[1]
+    assert growth["covered"] is False and growth["next"]["at"] == "2026-11-30T14:00:00+00:00"
+
+
+def test_schedule_tiles_the_range(env: dict[str, str]) -> None:
+    segs = json.loads(run(env, "schedule", "growth", "--from", "2026-11-27", "--to", "2026-12-01", "--json").stdout)
+    assert segs[0]["start"] == "2026-11-27T17:00:00+00:00" and segs[-1]["end"] == "2026-12-01T17:00:00+00:00"
+    for a, b in itertools.pairwise(segs):
+        assert a["end"] == b["start"]
+    assert [s["covered"] for s in segs] == [False, True, False, True]
+
+
+def test_human_output_names_the_zone(env: dict[str, str]) -> None:
+    out = run(env, "oncall", "profit", "--at", "2026-11-28T10:00")
+    assert out.returncode == 0
+    assert "On call at Sat Nov 28 10:00 EST" in out.stdout
+    assert "Profit" in out.stdout and "Drew Doyle (de4)" in out.stdout and "│ weekend │" in out.stdout
+
+
+def test_ask_renders_as_slack_would(env: dict[str, str]) -> None:
+    out = run(env, "ask", "/oncall growth at 2026-11-28T10:00")
+    assert out.returncode == 0, out.stderr
+    assert "Growth: no one is on call" in out.stdout
+    assert "queued for @" in out.stdout and "Mon Nov 30 09:00 EST" in out.stdout
+
+
+def test_unknown_pipeline_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    out = run(env, "oncall", "engagment")
+    assert out.returncode == 2
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("oncall-bot: unknown pipeline 'engagment'. Did you mean engagement")
+    assert "Traceback" not in out.stderr
+
+
+def test_owners(env: dict[str, str]) -> None:
+    data = json.loads(run(env, "owners", "clickstream", "--json").stdout)
+    assert data[0]["pipeline"] == "engagement"
+    assert [t["id"] for t in data[0]["owners"]["primary"]] == ["frontend"]
+
+
+def test_runbook_json(env: dict[str, str]) -> None:
+    data = json.loads(run(env, "runbook", "PROFIT", "--json").stdout)
+    assert data["pipeline"] == "profit"
+    assert "Pipeline checks must complete by the 3rd business day of the month." in data["slas"]
+
+
+def test_bad_seed_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "oncall", "--json")
+    before = run(env, "seed", "export").stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "data/seed.yaml").read_text().replace("primary: finance\n", "primary: finanse\n", 1))
+    out = run(env, "seed", "load", str(bad))
+    assert out.returncode == 2
+    assert "unknown rotation 'finanse' (did you mean 'finance'?)" in out.stderr
+    assert "pipelines[0].windows[0].primary" in out.stderr
+    assert run(env, "seed", "export").stdout == before
+
+
+def test_console_reads_commands_until_exit(env: dict[str, str]) -> None:
+    out = run(env, "console", "--user", "de2", stdin="/oncall me\n/whoowns churn\nhelp\nexit\n")
+    assert out.returncode == 0, out.stderr
+    assert "You this week" in out.stdout
+    assert "Growth" in out.stdout and "Accounts Team" in out.stdout
+    assert "/runbook PIPELINE" in out.stdout
+
+
+def test_run_without_slack_credentials_runs_the_console(env: dict[str, str]) -> None:
+    out = run(env, "run", stdin="/oncall engagement\nexit\n")
+    assert out.returncode == 0, out.stderr
+    assert "No Slack credentials" in out.stderr and "Engagement" in out.stdout
+
+
+def test_python_dash_m(env: dict[str, str]) -> None:
+    out = subprocess.run([sys.executable, "-m", "bot", "seed", "check", "data/seed.yaml"], env=env,
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "OK (5 pipelines" in out.stdout
