@@ -368,3 +368,4 @@ class MetaRow(Base):
 
 
 from bot.storage import incidents as _incidents  # noqa: E402, F401  (registers the incident tables)
+from bot.storage import scheduled as _scheduled  # noqa: E402, F401  (registers the scheduled-work tables)
