@@ -8,6 +8,7 @@ line where it is known).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from bot.core.model import (
 )
 from bot.seed.schema import SeedIn, parse_clock
 
+# libyaml when it is there: the pure-Python parser takes seconds on a 1,000-pipeline file.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OFFSET = re.compile(r"^(?P<base>.+?)(?P<off>[+-]\d+)$")
 
 
@@ -71,7 +74,7 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         try:
-            self.root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.root: yaml.Node | None = yaml.compose(text, Loader=_LOADER)
         except yaml.YAMLError:
             self.root = None
 
@@ -102,6 +105,10 @@ class _Checker:
     seed: SeedIn
     problems: list[tuple[tuple[str | int, ...], str]]
 
+    @functools.cached_property
+    def rotations(self) -> dict[str, Any]:
+        return {r.id: r for r in self.seed.rotations}
+
     def err(self, loc: tuple[str | int, ...], msg: str) -> None:
         self.problems.append((loc, msg))
 
@@ -120,7 +127,7 @@ class _Checker:
         return True
 
     def slot(self, loc: tuple[str | int, ...], text: str) -> SlotRef | None:
-        rotations = {r.id: r for r in self.seed.rotations}
+        rotations = self.rotations
         base, offset, role = text.strip(), 0, None
         if ":" in base:
             base, role = base.split(":", 1)
@@ -198,8 +205,7 @@ class _Checker:
                     self.slot(("recurring", i, "assignees", j), a)
 
 
-def _slot(seed: SeedIn, text: str) -> SlotRef:
-    checker = _Checker(seed, [])
+def _slot(checker: _Checker, text: str) -> SlotRef:
     ref = checker.slot(("x",), text)
     assert ref is not None  # validated before conversion
     return ref
@@ -213,6 +219,7 @@ def _clock(text: str) -> time:
 def to_directory(seed: SeedIn) -> Directory:
     """Core values of a validated seed."""
     cal = seed.calendar
+    checker = _Checker(seed, [])
     teams = {
         t.id: Team(t.id, t.name, t.short_name or t.name.removesuffix(" Team"), t.channel, t.lead) for t in seed.teams
     }
@@ -232,8 +239,8 @@ def to_directory(seed: SeedIn) -> Directory:
                 days=frozenset(DayType(d) for d in w.days),
                 start_minute=parse_clock(w.start),
                 end_minute=parse_clock(w.end, allow_24=True),
-                primary=_slot(seed, w.primary),
-                secondary=_slot(seed, w.secondary) if w.secondary else None,
+                primary=_slot(checker, w.primary),
+                secondary=_slot(checker, w.secondary) if w.secondary else None,
                 month_end=w.month_end,
                 label=w.label or w.name,
             )
@@ -242,9 +249,9 @@ def to_directory(seed: SeedIn) -> Directory:
         ah = p.after_hours
         after = AfterHours(
             AfterHoursAction(ah.action),
-            _slot(seed, ah.target) if ah.target else None,
+            _slot(checker, ah.target) if ah.target else None,
             _clock(ah.queue_at) if ah.queue_at else None,
-            _slot(seed, ah.critical_target) if ah.critical_target else None,
+            _slot(checker, ah.critical_target) if ah.critical_target else None,
             ah.note,
         )
         rb = p.runbook
@@ -255,7 +262,7 @@ def to_directory(seed: SeedIn) -> Directory:
         )
         pipelines[p.id] = Pipeline(
             p.id, p.name, tuple(p.aliases), p.channel, tuple(p.owners.primary), tuple(p.owners.secondary),
-            windows, after, tuple(_slot(seed, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
+            windows, after, tuple(_slot(checker, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
         )
     person_ids = set(people)
     recurring = {
@@ -264,7 +271,7 @@ def to_directory(seed: SeedIn) -> Directory:
             opens=r.opens.model_dump(exclude_none=True),
             due=r.due.model_dump(exclude_none=True) if r.due else None,
             pipeline=r.pipeline, channel=r.channel,
-            assignees=tuple(SlotRef("@person", a) if a in person_ids else _slot(seed, a) for a in r.assignees),
+            assignees=tuple(SlotRef("@person", a) if a in person_ids else _slot(checker, a) for a in r.assignees),
             items=tuple(r.items),
             meeting=r.meeting.model_dump() if r.meeting else None,
             description=r.description,
@@ -284,7 +291,7 @@ def to_directory(seed: SeedIn) -> Directory:
 def parse_seed_text(text: str, source: str = "seed") -> SeedIn:
     """Validate seed YAML; raise ``SeedError`` naming every problem's path (and line)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -293,10 +300,12 @@ def parse_seed_text(text: str, source: str = "seed") -> SeedIn:
         raise SeedError(source, [f"invalid YAML: {exc}"]) from None
     if not isinstance(raw, dict):
         raise SeedError(source, ["the file must be a mapping with calendar, teams, people, ..."])
-    lines = _Lines(text)
+    lines: list[_Lines] = []
 
     def located(loc: Sequence[str | int], msg: str) -> str:
-        line = lines.line(loc)
+        if not lines:  # composing the node tree again costs; only on the error path
+            lines.append(_Lines(text))
+        line = lines[0].line(loc)
         return f"{_fmt_loc(loc)}: {msg}" + (f" (line {line})" if line else "")
 
     try:
