@@ -1,0 +1,228 @@
+"""Run the bot against Slack: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode with
+Slack's request URL at POST /slack/events. Both modes serve GET /healthz and GET /metrics on
+ONCALL_HTTP_PORT. SIGTERM/SIGINT: stop taking requests, finish background work, close, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
+
+from bot.clock import system_clock
+from bot.config import Settings
+from bot.services.cache import SnapshotCache
+from bot.slack.app import build_app, optional_module
+from bot.slack.client import close_client, is_loopback, make_client
+from bot.slack.deps import SlackDeps
+from bot.slack.metrics import Metrics, metrics_of
+
+log = logging.getLogger("bot.slack.server")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_TIMEOUT_SECONDS = 3.0
+DRAIN_SECONDS = 20.0
+
+# A periodic-work starter: called with the deps once the bot is connected; what it returns is
+# stopped on shutdown (``await x.stop()``, ``x.aclose()`` or ``x.shutdown()`` when it has one).
+JobStarter = Callable[[SlackDeps], Any]
+
+
+class SlackLink:
+    """Whether Slack is reachable: auth.test answers ok and, in Socket Mode, the socket is open."""
+
+    def __init__(self, client: AsyncWebClient, socket: AsyncSocketModeHandler | None = None) -> None:
+        # Its own client on the shared session: no retries, so a down Slack answers fast.
+        self.client = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            session=client.session,
+            timeout=int(HEALTH_TIMEOUT_SECONDS),
+            proxy=client.proxy,
+            retry_handlers=[h for h in client.retry_handlers if type(h).__name__ == "SlackErrorObserver"],
+        )
+        self.socket = socket
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        mode = "socket" if self.socket is not None else "http"
+        try:
+            if self.socket is not None and not await self.socket.client.is_connected():
+                return False, {"ok": False, "mode": mode, "error": "socket not connected"}
+            result = await asyncio.wait_for(self.client.auth_test(), HEALTH_TIMEOUT_SECONDS)
+        except Exception as exc:
+            return False, {"ok": False, "mode": mode, "error": f"{type(exc).__name__}: {exc}"[:200]}
+        return True, {"ok": True, "mode": mode, "team": result.get("team_id"), "bot": result.get("user_id")}
+
+
+async def database_ok(deps: SlackDeps) -> tuple[bool, dict[str, Any]]:
+    try:
+        async with deps.db.engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), HEALTH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        return False, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    return True, {"ok": True, "dialect": deps.db.dialect}
+
+
+def build_web_app(
+    deps: SlackDeps,
+    app: AsyncApp,
+    *,
+    socket: AsyncSocketModeHandler | None = None,
+    serve_events: bool = True,
+) -> web.Application:
+    """The HTTP side: POST /slack/events (bolt: signature and 5-minute window checked),
+    GET /healthz (200 when the database and Slack answer, else 503, JSON), GET /metrics."""
+    metrics: Metrics = metrics_of(deps.client)
+    link = SlackLink(deps.client, socket)
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database_ok(deps), link.check())
+        healthy = db_ok and slack_ok
+        body = {"status": "ok" if healthy else "unavailable", "database": db_detail, "slack": slack_detail}
+        return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+    web_app = web.Application()
+    if serve_events:
+        web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_page)
+    return web_app
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def default_jobs() -> list[JobStarter]:
+    """The scheduler's ``bot.jobs.scheduler.start(deps)``, when that module is installed."""
+    scheduler = optional_module("bot.jobs.scheduler")
+    start = getattr(scheduler, "start", None) if scheduler is not None else None
+    return [start] if start is not None else []
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _stop_job(job: Any) -> None:
+    for name in ("stop", "aclose", "shutdown", "cancel"):
+        method = getattr(job, name, None)
+        if callable(method):
+            await _maybe_await(method())
+            return
+
+
+async def run_slack(
+    settings: Settings,
+    *,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[str, int], Awaitable[None] | None] | None = None,
+    jobs: Sequence[JobStarter] | None = None,
+) -> int:
+    """Serve Slack until SIGTERM/SIGINT (or ``stop`` is set); the exit code.
+
+    ``on_ready(host, port)`` is called once the HTTP server listens and Slack is connected
+    (tests pass ``ONCALL_HTTP_PORT=0`` and read the port from it).
+    """
+    from bot.storage.bootstrap import open_database
+
+    bot_token = _secret(settings.slack_bot_token)
+    app_token = _secret(settings.slack_app_token)
+    signing_secret = _secret(settings.slack_signing_secret)
+    if bot_token is None or (app_token is None and signing_secret is None):
+        log.error("Slack needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
+        return 2
+    stop = stop or asyncio.Event()
+    db = await open_database(settings, say=log.info)
+    client = make_client(settings)
+    deps = SlackDeps(settings=settings, db=db, client=client, clock=system_clock)
+    cache = SnapshotCache(db, settings.admin_ids)
+    runner: web.AppRunner | None = None
+    socket: AsyncSocketModeHandler | None = None
+    started: list[Any] = []
+    loop = asyncio.get_running_loop()
+    signals: list[signal.Signals] = []
+    try:
+        app = build_app(deps, cache=cache)
+        if app_token is not None:
+            socket = AsyncSocketModeHandler(app, app_token, web_client=client)
+            if is_loopback(client.base_url):
+                socket.client.proxy = None
+        web_app = build_web_app(deps, app, socket=socket, serve_events=socket is None or signing_secret is not None)
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
+        await runner.setup()
+        site = web.TCPSite(runner, host, settings.http_port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        if socket is not None:
+            await socket.client.connect()  # type: ignore[no-untyped-call]
+        for starter in default_jobs() if jobs is None else jobs:
+            started.append(await _maybe_await(starter(deps)))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+                signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                break
+        mode = "Socket Mode" if socket is not None else f"HTTP mode ({EVENTS_PATH})"
+        log.info("connected to Slack in %s; /healthz and /metrics on %s:%s", mode, bound_host, bound_port)
+        if on_ready is not None:
+            await _maybe_await(on_ready(str(bound_host), int(bound_port)))
+        await stop.wait()
+        log.info("stopping: no new requests; finishing background work")
+        return 0
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        await _shutdown(deps, cache, runner, socket, started)
+
+
+def _stopper(job: Any) -> Callable[[], Awaitable[None]]:
+    return lambda: _stop_job(job)
+
+
+async def _shutdown(
+    deps: SlackDeps,
+    cache: SnapshotCache,
+    runner: web.AppRunner | None,
+    socket: AsyncSocketModeHandler | None,
+    started: list[Any],
+) -> None:
+    """Stop taking work (socket, HTTP), stop the jobs, drain background tasks, close everything."""
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if socket is not None:
+        steps.append(("socket mode", socket.close_async))
+    if runner is not None:
+        steps.append(("http server", runner.cleanup))
+    for job in reversed(started):
+        steps.append(("job", _stopper(job)))
+    steps += [
+        ("background tasks", lambda: deps.background.drain(DRAIN_SECONDS)),
+        ("snapshot cache", cache.close),
+        ("slack client", lambda: close_client(deps.client)),
+        ("database", deps.db.close),
+    ]
+    for what, step in steps:
+        try:
+            await step()
+        except Exception:
+            log.exception("shutdown: closing the %s failed", what)
