@@ -30,6 +30,8 @@ from sqlalchemy import (
     String,
     Text,
     case,
+    literal,
+    null,
     or_,
     select,
     update,
@@ -307,7 +309,8 @@ async def apply_change(session: AsyncSession, change: Change) -> bool:
 
 
 def _unless_acknowledged(at: datetime) -> Any:
-    return case((IncidentRow.status == Status.OPEN.value, at), else_=None)
+    value = literal(at, type_=UTCDateTime())  # typed, so UTCDateTime converts it to UTC
+    return case((IncidentRow.status == Status.OPEN.value, value), else_=null())
 
 
 async def set_message(

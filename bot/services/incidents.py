@@ -1,0 +1,433 @@
+"""Incidents: load → core → apply in one transaction per action, then tell Slack.
+
+Every action reads the incident, asks ``bot.core.incident`` what changes (with the escalation
+chain computed at the action's instant), and writes the change with a compare-and-set in the same
+transaction (``bot.storage.incidents.apply_change``): a double click, a retried delivery or a
+second replica acting at the same moment changes nothing and gets a ``Refused`` back. Only after
+the commit are messages sent (the incident message updated in place, a line in its thread, a DM
+to whoever is paged, the owning teams' channels at the end of the chain). A failed Slack call is
+logged and does not undo the change.
+
+Periodic work (``run_periodic``, every minute): unacknowledged critical incidents escalate by
+themselves (``auto_escalate_due``) and queued pages whose time has come are sent
+(``deliver_queued_pages``). Both are safe with several replicas: escalations are compare-and-set
+on the level, and a queued page is claimed by exactly one replica before it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import incident as core
+from bot.core.coverage import UnknownPipeline
+from bot.core.escalation import EscalationStep, escalation_chain
+from bot.core.incident import Change, Incident, Page, PageKind, Refusal, Refused
+from bot.render import incident as render
+from bot.render.blocks import Message
+from bot.services.queries import load_snapshot
+from bot.services.snapshot import Snapshot
+from bot.storage import incidents as repo
+from bot.storage.bootstrap import Database
+
+log = logging.getLogger("bot.incidents")
+
+METADATA_EVENT = "oncall_incident"
+
+
+class Deps(Protocol):
+    """What the incident service needs (``bot.slack.deps.SlackDeps`` has it)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def client(self) -> AsyncWebClient: ...
+
+    @property
+    def settings(self) -> Any: ...
+
+
+SnapshotSource = Callable[[], Awaitable[Snapshot]]
+
+
+class NotFound(LookupError):
+    """No incident with that id."""
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An incident opened (``duplicate``: the same request had opened it already)."""
+
+    incident: Incident
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Acted:
+    """The outcome of a button: ``change`` when it applied, else ``refusal``; ``incident`` as it is
+    now."""
+
+    incident: Incident
+    change: Change | None = None
+    refusal: Refusal | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.change is not None
+
+
+# --- Slack side effects -------------------------------------------------------------------------
+
+
+class SlackNotifier:
+    """The Web API calls incidents make. Each returns None/False on a Slack error (logged)."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post(
+        self, channel: str, message: Message, *, thread_ts: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> tuple[str, str] | None:
+        """Post ``message``; ``(channel id, ts)`` or None."""
+        try:
+            kwargs: dict[str, Any] = {"channel": channel, "text": message.text}
+            if message.blocks:
+                kwargs["blocks"] = message.blocks_json()
+            if thread_ts:
+                kwargs["thread_ts"] = thread_ts
+            if metadata:
+                kwargs["metadata"] = metadata
+            resp = await self.client.chat_postMessage(**kwargs)
+            return str(resp["channel"]), str(resp["ts"])
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("chat.postMessage to %s failed: %s", channel, exc)
+            return None
+
+    async def update(self, channel: str, ts: str, message: Message) -> bool:
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks_json())
+            return True
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("chat.update of %s/%s failed: %s", channel, ts, exc)
+            return False
+
+    async def dm(self, slack_user_id: str, message: Message, metadata: dict[str, Any] | None = None) -> bool:
+        """A direct message: conversations.open, then chat.postMessage."""
+        try:
+            opened = await self.client.conversations_open(users=slack_user_id)
+            channel = str(opened["channel"]["id"])
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("conversations.open with %s failed: %s", slack_user_id, exc)
+            return False
+        return await self.post(channel, message, metadata=metadata) is not None
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            link = resp.get("permalink")
+            return str(link) if link else None
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("chat.getPermalink of %s/%s failed: %s", channel, ts, exc)
+            return None
+
+
+def _metadata(inc: Incident, what: str) -> dict[str, Any]:
+    """Our own idempotency key on what we post (chat.postMessage has none)."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"incident": inc.id, "level": inc.level, "what": what}}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def snapshot_source(deps: Deps, cache: Any = None) -> SnapshotSource:
+    """Where snapshots come from: ``cache.get`` (a ``SnapshotCache``) or a fresh load."""
+    if cache is not None:
+        getter: SnapshotSource = cache.get
+        return getter
+
+    async def load() -> Snapshot:
+        return await load_snapshot(deps.db, tuple(getattr(deps.settings, "admin_ids", ())))
+
+    return load
+
+
+def _minutes(deps: Deps) -> int:
+    return int(getattr(deps.settings, "auto_escalate_minutes", 15))
+
+
+def _chain(snap: Snapshot, pipeline: str, at: datetime, critical: bool) -> list[EscalationStep]:
+    """The chain at ``at``; empty when the pipeline is gone from the seed (a reload removed it)."""
+    try:
+        return escalation_chain(snap.directory, snap.calendar, pipeline, at, snap.overrides, critical)
+    except UnknownPipeline:
+        return []
+
+
+async def _load(db: Database, incident_id: int) -> Incident:
+    async with db.sessions() as session:
+        inc = await repo.get_incident(session, incident_id)
+    if inc is None:
+        raise NotFound(incident_id)
+    return inc
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+async def open_incident(
+    deps: Deps,
+    pipeline: str,
+    summary: str,
+    critical: bool,
+    reporter: str | None,
+    now: datetime,
+    *,
+    source_key: str | None = None,
+    fallback_channel: str | None = None,
+    snapshots: SnapshotSource | None = None,
+) -> Opened | Refused:
+    """Open an incident on ``pipeline`` (an id of the snapshot's directory) at ``now``.
+
+    Posts the incident message to the pipeline's channel (else ``fallback_channel``, e.g. where
+    the command was typed), starts its thread and pages level 1 (a DM; a queued page waits for
+    ``deliver_queued_pages``). ``source_key`` (the request's trigger id) makes it idempotent: the
+    same key opens one incident (``Opened.duplicate`` for the others, with nothing sent).
+    """
+    snap = await (snapshots or snapshot_source(deps))()
+    chain = _chain(snap, pipeline, now, critical)
+    started = core.open_incident(pipeline, summary, critical, reporter, chain, now, _minutes(deps))
+    if isinstance(started, Refused):
+        return started
+    draft, event = started
+    async with deps.db.sessions() as session, session.begin():
+        inc = await repo.add_incident(session, draft, source_key)
+        if inc is None:
+            assert source_key is not None
+            existing = await repo.incident_by_source(session, source_key)
+            assert existing is not None
+            return Opened(existing, duplicate=True)
+        await repo.add_event(session, inc.id, event)
+    inc = await _announce(deps, snap, inc, fallback_channel)
+    return Opened(inc)
+
+
+async def _announce(deps: Deps, snap: Snapshot, inc: Incident, fallback_channel: str | None) -> Incident:
+    d, tz = snap.directory, snap.calendar.tz
+    slack = SlackNotifier(deps.client)
+    pipeline = d.pipelines.get(inc.pipeline)
+    channel = (pipeline.channel if pipeline else None) or fallback_channel or d.announcement_channel
+    if channel is None:
+        log.warning("incident %s: pipeline %s has no channel to post to", inc.id, inc.pipeline)
+    else:
+        posted = await slack.post(channel, render.incident_message(d, tz, inc), metadata=_metadata(inc, "incident"))
+        if posted is not None:
+            channel_id, ts = posted
+            link = await slack.permalink(channel_id, ts)
+            async with deps.db.sessions() as session, session.begin():
+                await repo.set_message(session, inc.id, channel_id, ts, link)
+            inc = replace(inc, channel=channel_id, ts=ts, permalink=link)
+            await slack.post(channel_id, Message(render.opened_line(d, tz, inc)), thread_ts=ts)
+    await _reach(slack, snap, inc, inc.page)
+    return inc
+
+
+async def _reach(slack: SlackNotifier, snap: Snapshot, inc: Incident, page: Page) -> None:
+    """Page a person now (DM) or post to the owning teams' channels; a queued page waits."""
+    d, tz = snap.directory, snap.calendar.tz
+    if page.kind == PageKind.PERSON and page.person:
+        person = d.people.get(page.person)
+        if person is None:
+            log.warning("incident %s: cannot page %s, not in the directory", inc.id, page.person)
+            return
+        await slack.dm(person.slack_user_id, render.page_message(d, tz, inc, page), _metadata(inc, "page"))
+    elif page.kind == PageKind.CHANNEL:
+        message = render.channel_message(d, tz, inc)
+        for channel in page.channels:
+            await slack.post(channel, message, metadata=_metadata(inc, "channel"))
+
+
+async def _after_change(deps: Deps, snap: Snapshot, change: Change) -> None:
+    """Tell Slack about an applied change: update the message, say it in the thread, reach."""
+    d, tz = snap.directory, snap.calendar.tz
+    slack = SlackNotifier(deps.client)
+    latest = await _load(deps.db, change.after.id)  # render what is stored now, not what we wrote
+    if latest.channel and latest.ts:
+        await slack.update(latest.channel, latest.ts, render.incident_message(d, tz, latest))
+        await slack.post(latest.channel, Message(render.thread_line(d, tz, change)), thread_ts=latest.ts)
+    if change.event.page is not None:
+        await _reach(slack, snap, latest, change.event.page)
+
+
+# --- acting -------------------------------------------------------------------------------------
+
+
+Decide = Callable[[Incident, Snapshot], core.Outcome]
+
+
+async def _act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snapshots: SnapshotSource | None) -> Acted:
+    snap = await (snapshots or snapshot_source(deps))()
+    async with deps.db.sessions() as session, session.begin():
+        inc = await repo.get_incident(session, incident_id)
+        if inc is None:
+            raise NotFound(incident_id)
+        outcome = decide(inc, snap)
+        if isinstance(outcome, Refused):
+            if outcome.reason == Refusal.END_OF_CHAIN and inc.next_auto_at is not None:
+                await repo.stop_auto(session, inc.id, inc.level)
+            return Acted(outcome.incident, refusal=outcome.reason)
+        if not await repo.apply_change(session, outcome):
+            # Someone acted between our read and our write: decide again on what is there now.
+            latest = await repo.get_incident(session, incident_id)
+            assert latest is not None
+            again = decide(latest, snap)
+            refusal = again.reason if isinstance(again, Refused) else Refusal.STALE
+            return Acted(latest, refusal=refusal)
+    await _after_change(deps, snap, outcome)
+    return Acted(outcome.after, change=outcome)
+
+
+async def acknowledge(
+    deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
+) -> Acted:
+    """``actor`` (a Slack user id) acknowledges the incident: once."""
+    return await _act(deps, incident_id, now, lambda inc, _snap: core.acknowledge(inc, actor, now), snapshots)
+
+
+async def resolve(
+    deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
+) -> Acted:
+    """``actor`` resolves the incident: once; its pending queued pages are cancelled."""
+    return await _act(deps, incident_id, now, lambda inc, _snap: core.resolve(inc, actor, now), snapshots)
+
+
+async def escalate(
+    deps: Deps,
+    incident_id: int,
+    from_level: int,
+    actor: str | None,
+    now: datetime,
+    *,
+    snapshots: SnapshotSource | None = None,
+) -> Acted:
+    """Escalate from ``from_level`` (the level the pressed button showed) along the chain at
+    ``now``. A second press from the same level changes nothing (``Refusal.STALE``)."""
+    minutes = _minutes(deps)
+
+    def decide(inc: Incident, snap: Snapshot) -> core.Outcome:
+        chain = _chain(snap, inc.pipeline, now, inc.critical)
+        return core.escalate(inc, chain, from_level, actor, now, minutes)
+
+    return await _act(deps, incident_id, now, decide, snapshots)
+
+
+# --- periodic work ------------------------------------------------------------------------------
+
+
+async def auto_escalate_due(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> list[Acted]:
+    """Escalate every unacknowledged critical incident whose auto-escalation is due at ``now``,
+    one level each; what was done (refusals included: another replica may have been first)."""
+    source = snapshots or snapshot_source(deps)
+    async with deps.db.sessions() as session:
+        due = await repo.due_auto_escalations(session, now)
+    if not due:
+        return []
+    snap = await source()
+    minutes = _minutes(deps)
+
+    async def fixed() -> Snapshot:
+        return snap
+
+    done: list[Acted] = []
+    for inc in due:
+
+        def decide(current: Incident, s: Snapshot, level: int = inc.level) -> core.Outcome:
+            if current.level != level:
+                return Refused(Refusal.STALE, current)
+            return core.auto_escalate(current, _chain(s, current.pipeline, now, current.critical), now, minutes)
+
+        try:
+            done.append(await _act(deps, inc.id, now, decide, fixed))
+        except NotFound:
+            continue
+    return done
+
+
+async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> int:
+    """Send the queued pages due at ``now`` (each by exactly one replica); how many were sent.
+
+    A page whose incident was resolved first was cancelled then and is not sent. A page whose
+    DM fails goes back to pending and is tried again on the next call.
+    """
+    async with deps.db.sessions() as session:
+        due = await repo.due_pages(session, now)
+    if not due:
+        return 0
+    snap = await (snapshots or snapshot_source(deps))()
+    d, tz = snap.directory, snap.calendar.tz
+    slack = SlackNotifier(deps.client)
+    sent = 0
+    for event_id, incident_id, page in due:
+        async with deps.db.sessions() as session, session.begin():
+            if not await repo.claim_page(session, event_id, now):
+                continue
+            await repo.mark_page_delivered(session, incident_id, page.level)
+            inc = await repo.get_incident(session, incident_id)
+        if inc is None:
+            continue
+        person = d.people.get(page.person or "")
+        delivered_page = Page(page.level, PageKind.PERSON, page.label, page.person, page.slot, page.channels)
+        ok = person is not None and await slack.dm(
+            person.slack_user_id, render.page_message(d, tz, inc, delivered_page), _metadata(inc, "queued-page")
+        )
+        if not ok:
+            async with deps.db.sessions() as session, session.begin():
+                await repo.release_page(session, event_id)
+            continue
+        sent += 1
+        if inc.channel and inc.ts:
+            await slack.update(inc.channel, inc.ts, render.incident_message(d, tz, inc))
+            await slack.post(inc.channel, Message(render.delivered_line(d, page)), thread_ts=inc.ts)
+    return sent
+
+
+@dataclass(frozen=True)
+class Tick:
+    escalated: int
+    pages_sent: int
+
+
+async def run_periodic(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> Tick:
+    """The incident work of one scheduler tick at ``now`` (call it every minute)."""
+    acted = await auto_escalate_due(deps, now, snapshots=snapshots)
+    sent = await deliver_queued_pages(deps, now, snapshots=snapshots)
+    return Tick(sum(1 for a in acted if a.applied), sent)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+async def get_incident(db: Database, incident_id: int) -> Incident | None:
+    async with db.sessions() as session:
+        return await repo.get_incident(session, incident_id)
+
+
+async def open_incidents_for(db: Database, person_id: str, slack_user_id: str | None = None) -> list[Incident]:
+    """Incidents not yet resolved that paged (or will page) ``person_id``, or that Slack user
+    ``slack_user_id`` reported or acknowledged; newest first (for the Home tab)."""
+    async with db.sessions() as session:
+        return await repo.open_incidents_for(session, person_id, slack_user_id)
+
+
+async def events_of(db: Database, incident_id: int) -> Sequence[core.IncidentEvent]:
+    async with db.sessions() as session:
+        return await repo.events_of(session, incident_id)
