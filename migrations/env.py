@@ -50,6 +50,7 @@ def do_run_migrations(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    config.attributes["from_revision"] = context.get_context().get_current_revision()
     with context.begin_transaction():
         context.run_migrations()
 

@@ -15,7 +15,7 @@ from bot.seed.schema import SeedIn
 from bot.seed.validate import SeedError, dump_seed, parse_seed_text
 from bot.storage.db import create_engine, display_url, session_factory
 from bot.storage.meta import lock
-from bot.storage.migrate import current_revision, head_revision, is_known_revision, upgrade
+from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade
 from bot.storage.seedstore import SEED_LOCK_KEY, SeedChanges, apply_seed, export_seed, has_seed
 
 
@@ -41,14 +41,11 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-@dataclass(frozen=True)
-class _Migration:
-    from_revision: str | None  # None: a new database
-    to_revision: str
 
-    def __str__(self) -> str:
-        start = f"from {self.from_revision} " if self.from_revision else ""
-        return f"{start}to {self.to_revision}"
+
+def _steps(migration: Migration) -> str:
+    start = f"from {migration.from_revision} " if migration.from_revision else ""
+    return f"{start}to {migration.to_revision}"
 
 
 def _shown(path: Path) -> str:
@@ -73,7 +70,7 @@ def _only_version_table(connection: Connection) -> bool:
     return set(inspect(connection).get_table_names()) <= {"alembic_version"}
 
 
-async def _migrate(engine: AsyncEngine) -> _Migration | None:
+async def _migrate(engine: AsyncEngine) -> Migration | None:
     """Bring the schema to head where allowed; the migration done, or None."""
     current, head = await current_revision(engine), head_revision()
     if current == head:
@@ -90,8 +87,8 @@ async def _migrate(engine: AsyncEngine) -> _Migration | None:
             raise DatabaseNotReady(
                 f"database is at revision {current or '(none)'}, head is {head}: run `oncall-bot db upgrade`"
             )
-    await upgrade(engine)
-    return _Migration(current, head)
+    done = await upgrade(engine)
+    return done if done.changed else None  # None: another process was quicker
 
 
 async def _load_if_empty(db: Database, path: Path) -> SeedIn | None:
@@ -135,9 +132,9 @@ async def open_database(settings: Settings, *, say: Callable[[str], None] = prin
         elif migrated.from_revision is None:
             say(f"New database at {where}: migrated and {what}.")
         else:
-            say(f"Database at {where}: migrated {migrated} and {what}.")
+            say(f"Database at {where}: migrated {_steps(migrated)} and {what}.")
     elif migrated is not None:
-        say(f"Database at {where}: migrated {migrated}.")
+        say(f"Database at {where}: migrated {_steps(migrated)}.")
     return db
 
 

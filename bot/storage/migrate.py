@@ -7,9 +7,13 @@ the connection from ``config.attributes["connection"]``.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -69,16 +73,44 @@ async def is_at_head(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` in one transaction."""
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+# Alembic's ``context`` and ``op`` are module-level proxies: two migrations interleaved on one
+# event loop would overwrite each other's. Other processes are kept apart by the database (an
+# advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite; see env.py).
+_loop_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
+@dataclass(frozen=True)
+class Migration:
+    """What a migration did: the revision before (None: a new database) and after."""
+
+    from_revision: str | None
+    to_revision: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_revision != self.to_revision
+
+
+def _migrate(connection: Connection, step: Callable[[Config], None]) -> Migration:
+    config = alembic_config(connection)
+    step(config)  # env.py records the revision it found once it held the lock
+    return Migration(config.attributes.get("from_revision"), _current(connection))
+
+
+async def _run(engine: AsyncEngine, step: Callable[[Config], None]) -> Migration:
+    lock = _loop_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.begin() as conn:
+        return await conn.run_sync(_migrate, step)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> Migration:
+    """Migrate the database up to ``revision`` in one transaction (a no-op when it is there)."""
+    return await _run(engine, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> Migration:
     """Migrate the database down to ``revision`` (``"base"``: drop everything) in one transaction."""
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+    return await _run(engine, lambda config: command.downgrade(config, revision))
 
 
 def _diffs(connection: Connection) -> list[Any]:
