@@ -1,0 +1,127 @@
+"""Fixtures for every test: databases on both dialects and the seed's Directory.
+
+- ``db_url``: a new, empty database, once on SQLite (a file in tmp_path) and once on PostgreSQL
+  (a database of its own on the server of ONCALL_TEST_PG_URL, default
+  postgresql+asyncpg://postgres@127.0.0.1:5432/test, dropped afterwards). When no server answers,
+  scripts/ensure-postgres.sh is tried once; if still none, the PostgreSQL cases are skipped, or
+  fail when CI is set.
+- ``db``: ``db_url`` opened with ``open_database``: migrated, data/seed.yaml loaded.
+- ``directory``: data/seed.yaml as a Directory, no database.
+
+Engines are function-scoped, like pytest-asyncio's loops (an asyncpg engine cannot move between
+loops).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bot.config import Settings
+from bot.core.model import Directory
+from bot.seed.validate import load_seed_file
+from bot.storage.bootstrap import Database, open_database
+from bot.storage.db import async_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_PATH = ROOT / "data" / "seed.yaml"
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+# Tests talk to 127.0.0.1 only; slack_sdk and aiohttp honour proxy variables but not NO_PROXY.
+for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(_var, None)
+
+
+def _answers(url: URL) -> bool:
+    try:
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@functools.cache
+def postgres_server() -> tuple[URL | None, str]:
+    """The PostgreSQL URL to create test databases on (its database name is the prefix), or None
+    and why not."""
+    url = async_url(os.environ.get("ONCALL_TEST_PG_URL", DEFAULT_PG_URL))
+    if _answers(url):
+        return url, ""
+    script = ROOT / "scripts" / "ensure-postgres.sh"
+    try:
+        done = subprocess.run([str(script)], capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"PostgreSQL at {url.host}:{url.port} does not answer and {script.name} failed: {exc}"
+    lines = done.stdout.strip().splitlines()
+    if done.returncode == 0 and lines:
+        started = make_url(lines[-1])
+        url = url.set(host=started.host, port=started.port, username=started.username,
+                      password=started.password)
+        if _answers(url):
+            return url, ""
+    return None, (f"PostgreSQL at {url.host}:{url.port} does not answer and {script.name} "
+                  f"could not start one:\n{done.stderr.strip()}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A new, empty database's URL, on each dialect."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'oncall.db'}"
+        return
+    server, why = postgres_server()
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    name = f"{server.database or 'test'}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(
+        server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Settings for ``db_url`` and data/seed.yaml (no .env file)."""
+    return Settings(_env_file=None, database_url=db_url, seed_path=SEED_PATH)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """An open database, migrated and loaded with data/seed.yaml."""
+    database = await open_database(settings, say=lambda _line: None)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@functools.cache
+def _seed_directory() -> Directory:
+    return load_seed_file(SEED_PATH)
+
+
+@pytest.fixture
+def directory() -> Directory:
+    """data/seed.yaml as core values (shared: do not modify)."""
+    return _seed_directory()
