@@ -133,6 +133,10 @@ class ChecklistRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # person ids
+    escalation_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -461,11 +465,12 @@ async def items_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[
 
 
 async def checklists_needing(session: AsyncSession, now: datetime) -> tuple[list[ChecklistRow], list[ChecklistRow]]:
-    """Incomplete checklists whose reminder time has come (``reminder_at <= now < due``) and those
-    whose due time has passed and are not yet marked overdue."""
+    """Incomplete checklists whose reminder time has come (``reminder_at <= now < due``, not yet
+    reminded) and those whose due time has passed and are not yet marked overdue."""
     remind = await session.execute(
         select(ChecklistRow).where(
             ChecklistRow.status == "open",
+            ChecklistRow.reminded_at.is_(None),
             ChecklistRow.reminder_at.is_not(None),
             ChecklistRow.reminder_at <= now,
             ChecklistRow.due_at > now,
@@ -515,11 +520,30 @@ async def refresh_status(session: AsyncSession, checklist_id: int, at: datetime)
     return row.status
 
 
-async def mark_overdue(session: AsyncSession, checklist_id: int) -> bool:
+async def mark_reminded(session: AsyncSession, checklist_id: int, at: datetime) -> None:
+    await session.execute(
+        update(ChecklistRow)
+        .where(ChecklistRow.id == checklist_id, ChecklistRow.reminded_at.is_(None))
+        .values(reminded_at=at)
+    )
+
+
+async def mark_overdue(
+    session: AsyncSession, checklist_id: int, at: datetime, people: Sequence[str], channels: Sequence[str]
+) -> bool:
+    """An open checklist becomes ``overdue``, escalated to ``people`` and ``channels``; False if it
+    was no longer open (completed meanwhile, or another replica got there first)."""
     stmt = (
         update(ChecklistRow)
         .where(ChecklistRow.id == checklist_id, ChecklistRow.status == "open")
-        .values(status="overdue", overdue=True, version=ChecklistRow.version + 1)
+        .values(
+            status="overdue",
+            overdue=True,
+            escalated_at=at,
+            escalated_to=list(people),
+            escalation_channels=list(channels),
+            version=ChecklistRow.version + 1,
+        )
         .returning(ChecklistRow.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
