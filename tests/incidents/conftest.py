@@ -20,6 +20,7 @@ from bot.clock import fixed_clock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.slack.deps import SlackDeps  # noqa: E402
 from bot.storage.bootstrap import Database  # noqa: E402
+from tests.slack.harness import RunningBot, bot  # noqa: E402, F401
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.fixtures import fake_slack, no_proxy_env, web_client_for  # noqa: E402, F401
 
@@ -58,3 +59,10 @@ async def deps(db: Database, settings: Settings, workspace: FakeSlack) -> AsyncI
 @pytest.fixture
 def tz() -> ZoneInfo:
     return TZ
+
+
+@pytest_asyncio.fixture
+async def incident_bot(bot: RunningBot) -> RunningBot:  # noqa: F811
+    """The running bot (tests/slack/harness.py) with the seed's channels in its fake workspace."""
+    add_channels(bot.slack)
+    return bot
