@@ -309,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
 
+    add_scheduled_parsers(sub)
     p = sub.add_parser("db", help="database migrations")
     dsub = p.add_subparsers(dest="db_command", required=True)
     dsub.add_parser("upgrade", help="migrate to the newest schema")
@@ -326,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+from bot.cli_scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers  # noqa: E402  (tick, calendar, ...)
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
     "oncall": cmd_oncall,
     "schedule": cmd_schedule,
@@ -336,6 +339,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine
     "run": cmd_run,
     "db": cmd_db,
     "seed": cmd_seed,
+    **SCHEDULED_COMMANDS,
 }
 
 

@@ -209,6 +209,24 @@ def _pipelines_for_usergroup(
     return out
 
 
+def meeting_note(cal: CompanyCalendar, occ: Occurrence) -> MeetingNote | None:
+    """The meeting of a meeting occurrence, with why it is not on the day the invite goes out
+    ("Monday is Memorial Day") when a holiday moved it."""
+    if occ.meeting_start is None or occ.meeting_end is None:
+        return None
+    opened = cal.local_date(occ.at)
+    mday = cal.local_date(occ.meeting_start)
+    reasons = []
+    d = opened
+    while d < mday:
+        name = cal.holiday(d)
+        if name:
+            reasons.append(f"{d:%A} is {name}")
+        d += timedelta(days=1)
+    because = ", ".join(reasons) or None
+    return MeetingNote(occ.definition, occ.title, occ.meeting_start, occ.meeting_end, occ.assignees, because)
+
+
 def build_announcement(
     directory: Directory,
     cal: CompanyCalendar,
@@ -272,19 +290,8 @@ def build_announcement(
         first_day = max(date(d0.year, d0.month, 1), last_day - timedelta(days=cal.spec.month_end_days - 1))
         month_end = MonthEndNote(first_day, last_day, tuple(pipes), tuple(dict.fromkeys(labels)), daily)
 
-    meetings: list[MeetingNote] = []
-    for occ in week_occurrences:
-        if occ.kind != MEETING or occ.meeting_start is None or occ.meeting_end is None:
-            continue
-        mday = cal.local_date(occ.meeting_start)
-        because = None
-        skipped = [d for d in days if d < mday and d >= cal.local_date(occ.at)]
-        reasons = [f"{d:%A} is {cal.holiday(d)}" for d in skipped if cal.holiday(d)]
-        if reasons:
-            because = ", ".join(reasons)
-        meetings.append(
-            MeetingNote(occ.definition, occ.title, occ.meeting_start, occ.meeting_end, occ.assignees, because)
-        )
+    notes = [meeting_note(cal, occ) for occ in week_occurrences if occ.kind == MEETING]
+    meetings = [m for m in notes if m is not None]
 
     starting: dict[str, list[Seat]] = {}
     for s in seats:

@@ -201,9 +201,7 @@ def _openings(cal: CompanyCalendar, rule: dict[str, object], first: date, last: 
     return [o for o in out if first <= o.nominal <= last or first <= o.day <= last]
 
 
-def due_instant(
-    cal: CompanyCalendar, rule: dict[str, object], opening: _Opening, opens_at: datetime
-) -> datetime:
+def due_instant(cal: CompanyCalendar, rule: dict[str, object], opening: _Opening, opens_at: datetime) -> datetime:
     """The due instant of an occurrence that opens at ``opens_at`` (see the module docstring)."""
     kind = rule.get("rule")
     minute = minute_of(rule.get("time"))
@@ -238,9 +236,7 @@ def due_instant(
     raise RuleError(f"unknown due rule {kind!r}")
 
 
-def meeting_slot(
-    cal: CompanyCalendar, meeting: dict[str, object], opening_day: date
-) -> tuple[datetime, datetime]:
+def meeting_slot(cal: CompanyCalendar, meeting: dict[str, object], opening_day: date) -> tuple[datetime, datetime]:
     """``(start, end)`` of the meeting of an occurrence opening on local ``opening_day``: the first
     business day of that Monday-to-Sunday week on or after the opening day (else the next business
     day after the week), at ``start`` for ``minutes`` (wall clock)."""
@@ -382,19 +378,39 @@ def occurrences(
     end = require_aware(end, "end").astimezone(UTC)
     if end <= start:
         return []
-    first = cal.local_date(start) - _MARGIN
-    last = cal.local_date(end) + _MARGIN
     wanted = None if definitions is None else set(definitions)
     out: list[Occurrence] = []
     for rw in directory.recurring.values():
-        if wanted is not None and rw.id not in wanted:
-            continue
-        minute = minute_of(rw.opens.get("time"))
-        for opening in _openings(cal, rw.opens, first, last):
-            at = cal.instant(opening.day, minute)
-            if start <= at < end:
-                out.append(_build(directory, cal, rw, opening, overrides, with_assignees))
+        if wanted is None or rw.id in wanted:
+            out += definition_occurrences(directory, cal, rw, start, end, overrides, with_assignees=with_assignees)
     out.sort(key=lambda o: (o.at, o.definition, o.key))
+    return out
+
+
+def definition_occurrences(
+    directory: Directory,
+    cal: CompanyCalendar,
+    rw: RecurringWork,
+    start: datetime,
+    end: datetime,
+    overrides: Sequence[Override] = (),
+    *,
+    with_assignees: bool = True,
+) -> list[Occurrence]:
+    """The occurrences of one definition opening in ``[start, end)``, in opening order."""
+    start = require_aware(start, "start").astimezone(UTC)
+    end = require_aware(end, "end").astimezone(UTC)
+    if end <= start:
+        return []
+    first = cal.local_date(start) - _MARGIN
+    last = cal.local_date(end) + _MARGIN
+    minute = minute_of(rw.opens.get("time"))
+    out: list[Occurrence] = []
+    for opening in _openings(cal, rw.opens, first, last):
+        at = cal.instant(opening.day, minute)
+        if start <= at < end:
+            out.append(_build(directory, cal, rw, opening, overrides, with_assignees))
+    out.sort(key=lambda o: o.at)
     return out
 
 

@@ -1,0 +1,704 @@
+"""The scheduled work's tick: what is due now, claimed once, delivered once.
+
+``Ticker.tick(now)`` (one clock read by the caller, passed in):
+
+1. loads the snapshot (directory, calendar, overrides);
+2. lists the occurrences that have opened and may still be undecided (pure, ``bot.core.recurrence``;
+   cached per definition and local day, so a quiet tick is cheap);
+3. for each one no replica has decided yet: past its grace (6 h for announcements and invites,
+   its due time for checklists) it is recorded ``skipped``; otherwise it is *claimed* with an
+   insert that conflicts on its key, and only the winner writes its deliveries (and its checklist
+   or meeting rows) in the same transaction;
+4. reminds the incomplete checklists whose reminder time has come and escalates the overdue ones
+   (each also claimed by key: ``key#reminder``, ``key#escalation``);
+5. sends the ready deliveries (``bot.services.deliveries``).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.announcement import Announcement, build_announcement, meeting_note
+from bot.core.calendar import CompanyCalendar
+from bot.core.model import Directory, Override, RecurringWork
+from bot.core.recurrence import (
+    ANNOUNCEMENT,
+    CHECKLIST,
+    DEFAULT_GRACE,
+    MEETING,
+    Occurrence,
+    definition_occurrences,
+    lookback,
+    occurrences,
+    week_monday,
+    with_assignees,
+)
+from bot.render.scheduled import (
+    ChecklistView,
+    ItemView,
+    MeetingView,
+    announcement_message,
+    checklist_escalation_notice,
+    checklist_escalation_thread,
+    checklist_message,
+    checklist_reminder,
+    meeting_ics,
+    meeting_message,
+    shift_start_message,
+)
+from bot.services.deliveries import (
+    Deliverer,
+    DeliveryConfig,
+    DeliveryReport,
+    Rendered,
+    SlackPort,
+)
+from bot.services.snapshot import Snapshot
+from bot.storage import scheduled as store
+from bot.storage.bootstrap import Database
+
+log = logging.getLogger(__name__)
+
+_SKIP_MARGIN = timedelta(days=1)  # occurrences this much older than their grace are not looked at
+_USERGROUP_EXPIRY = timedelta(days=7)
+_ESCALATION_EXPIRY = timedelta(days=7)
+
+
+@dataclass
+class ScheduleConfig:
+    """``grace``: how late an announcement or invite may still go out (checklists: until due)."""
+
+    grace: timedelta = DEFAULT_GRACE
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    claimed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    deliveries: DeliveryReport = field(default_factory=DeliveryReport)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        d = self.deliveries
+        parts = [
+            f"claimed {len(self.claimed)}",
+            f"skipped {len(self.skipped)}",
+            f"reminded {len(self.reminded)}",
+            f"escalated {len(self.escalated)}",
+            f"sent {d.sent}",
+        ]
+        if d.found:
+            parts.append(f"found already posted {d.found}")
+        if d.failed:
+            parts.append(f"failed {d.failed} (retried later)")
+        if d.expired:
+            parts.append(f"expired {d.expired}")
+        if d.rate_limited:
+            parts.append(f"rate limited {d.rate_limited}×")
+        return ", ".join(parts)
+
+
+def replica_id() -> str:
+    """Who holds a claim or a lease: host, pid and a random part."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+SnapshotSource = Callable[[], Awaitable[Snapshot]]
+
+
+def _delivery(
+    occ_key: str,
+    part: str,
+    op: str,
+    target: str,
+    payload: dict[str, Any],
+    now: datetime,
+    expires: datetime | None,
+    label: str,
+    parent: str | None = None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "key": f"{occ_key}|{part}",
+        "op": op,
+        "target": target,
+        "label": label,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "expires_at": expires,
+        "maybe_posted": False,
+        "created_at": now,
+    }
+    if parent is not None:
+        row["parent_key"] = f"{occ_key}|{parent}"
+    return row
+
+
+def _slack_id(d: Directory, person: str) -> str:
+    p = d.people.get(person)
+    return p.slack_user_id if p else person
+
+
+def _name(d: Directory, person: str) -> str:
+    p = d.people.get(person)
+    return p.name if p else person
+
+
+def escalation_targets(
+    d: Directory, cal: CompanyCalendar, pipeline: str | None, due: datetime, overrides: Sequence[Override]
+) -> tuple[list[str], list[str]]:
+    """Who an overdue checklist is escalated to: the pipeline's secondary at its due time (or of
+    the next window when not covered then), and the owning teams' channels."""
+    if pipeline is None or pipeline not in d.pipelines:
+        return [], []
+    from bot.core.coverage import oncall_at
+
+    people: list[str] = []
+    answer = oncall_at(d, cal, pipeline, due, overrides)
+    holder = answer.secondary or answer.primary
+    if holder is None and answer.next is not None:
+        holder = answer.next.secondary or answer.next.primary
+    if holder is not None:
+        people.append(holder.person)
+    p = d.pipelines[pipeline]
+    channels: list[str] = []
+    for team in p.primary_owners:
+        t = d.teams.get(team)
+        if t is not None and t.channel and t.channel != p.channel and t.channel not in channels:
+            channels.append(t.channel)
+    return people, channels
+
+
+class Ticker:
+    """Runs ticks for one process. Keeps caches between ticks (the occurrences of each definition
+    for the current local day, the keys already decided); the database stays the truth."""
+
+    def __init__(
+        self,
+        db: Database,
+        port: SlackPort,
+        *,
+        snapshots: SnapshotSource | None = None,
+        config: ScheduleConfig | None = None,
+        owner: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.port = port
+        self.config = config or ScheduleConfig()
+        self.owner = owner or replica_id()
+        self.monotonic = monotonic
+        self._snapshots = snapshots
+        self._cache_dir: Directory | None = None
+        self._cache_day: Any = None
+        self._candidates: dict[str, list[Occurrence]] = {}
+        self._known: set[str] = set()
+        self._known_loaded_since: datetime | None = None
+
+    # -- snapshot and candidates --------------------------------------------------------------
+
+    async def snapshot(self) -> Snapshot:
+        if self._snapshots is not None:
+            return await self._snapshots()
+        from bot.services.queries import load_snapshot
+
+        return await load_snapshot(self.db)
+
+    def _horizon(self, rw: RecurringWork) -> timedelta:
+        return lookback(rw, self.config.grace) + _SKIP_MARGIN
+
+    def candidates(self, snap: Snapshot, now: datetime) -> list[Occurrence]:
+        """Occurrences opened at or before ``now`` and recent enough to be undecided (no assignees
+        yet). Computed once per definition and local day."""
+        d, cal = snap.directory, snap.calendar
+        day = cal.local_date(now)
+        if self._cache_dir is not d or self._cache_day != day:
+            self._cache_dir, self._cache_day = d, day
+            self._candidates = {}
+            day_end = cal.day_start(day + timedelta(days=1))
+            for rw in d.recurring.values():
+                start = cal.day_start(day) - self._horizon(rw)
+                self._candidates[rw.id] = definition_occurrences(d, cal, rw, start, day_end, with_assignees=False)
+        out: list[Occurrence] = []
+        for rw in d.recurring.values():
+            oldest = now - self._horizon(rw)
+            for occ in self._candidates.get(rw.id, ()):
+                if oldest <= occ.at <= now:
+                    out.append(occ)
+        return out
+
+    async def _undecided(self, session: AsyncSession, cands: list[Occurrence], now: datetime) -> list[Occurrence]:
+        if self._known_loaded_since is None and cands:
+            since = min(o.at for o in cands)
+            self._known |= await store.keys_since(session, since)
+            self._known_loaded_since = since
+        unknown = [o for o in cands if o.key not in self._known]
+        if unknown:
+            found = await store.known_keys(session, [o.key for o in unknown])
+            self._known |= found
+            unknown = [o for o in unknown if o.key not in found]
+        return unknown
+
+    # -- the tick ----------------------------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> TickReport:
+        t0 = self.monotonic()
+        now = now.astimezone(UTC)
+        report = TickReport(now)
+        snap = await self.snapshot()
+        cands = self.candidates(snap, now)
+        if cands:
+            async with self.db.sessions() as session:
+                undecided = await self._undecided(session, cands, now)
+            for occ in undecided:
+                await self._decide(snap, occ, now, report)
+        await self._follow_up_checklists(snap, now, report)
+        deliverer = Deliverer(
+            self.db,
+            self.port,
+            owner=self.owner,
+            config=self.config.delivery,
+            renderers=self._renderers(snap),
+            after_sent=self._after_sent,
+            monotonic=self.monotonic,
+        )
+        report.deliveries = await deliverer.run(now)
+        report.seconds = self.monotonic() - t0
+        return report
+
+    async def _decide(self, snap: Snapshot, occ: Occurrence, now: datetime, report: TickReport) -> None:
+        d = snap.directory
+        expires = occ.expires_at(self.config.grace)
+        base = {
+            "key": occ.key,
+            "definition": occ.definition,
+            "kind": occ.kind,
+            "period": occ.period,
+            "pipeline": occ.pipeline,
+            "channel": occ.channel,
+            "opens_at": occ.at,
+            "due_at": occ.due,
+            "claimed_by": self.owner,
+            "claimed_at": now,
+        }
+        if now > expires:
+            late = now - occ.at
+            note = f"not delivered: {late.total_seconds() / 3600:.1f} h late, past its grace ({expires.isoformat()})"
+            async with self.db.sessions() as session, session.begin():
+                got = await store.claim(session, {**base, "assignees": [], "status": "skipped", "note": note})
+            self._known.add(occ.key)
+            if got is not None:
+                report.skipped.append(occ.key)
+            return
+        occ = with_assignees(d, occ, snap.overrides)
+        async with self.db.sessions() as session, session.begin():
+            occ_id = await store.claim(
+                session, {**base, "assignees": list(occ.assignees), "status": "claimed", "note": ""}
+            )
+            if occ_id is not None:
+                rows = await self._deliveries_for(session, snap, occ, occ_id, now, expires)
+                await store.add_deliveries(session, [{**r, "occurrence_id": occ_id} for r in rows])
+        self._known.add(occ.key)
+        if occ_id is not None:
+            report.claimed.append(occ.key)
+
+    async def _deliveries_for(
+        self,
+        session: AsyncSession,
+        snap: Snapshot,
+        occ: Occurrence,
+        occ_id: int,
+        now: datetime,
+        expires: datetime,
+    ) -> list[dict[str, Any]]:
+        d, cal = snap.directory, snap.calendar
+        tz = cal.tz
+        if occ.kind == ANNOUNCEMENT:
+            ann = self.announcement(snap, occ.at)
+            rows: list[dict[str, Any]] = []
+            if occ.channel:
+                msg = announcement_message(d, tz, ann)
+                payload = {"kind": "announcement", "text": msg.text, "blocks": msg.blocks_json()}
+                rows.append(_delivery(occ.key, "post", "post", occ.channel, payload, now, expires, "announcement"))
+            for shift in ann.starting:
+                msg = shift_start_message(d, tz, ann, shift)
+                payload = {"kind": "shift_start", "text": msg.text, "blocks": msg.blocks_json()}
+                rows.append(
+                    _delivery(
+                        occ.key,
+                        f"dm:{shift.person}",
+                        "post",
+                        _slack_id(d, shift.person),
+                        payload,
+                        now,
+                        expires,
+                        f"DM {_name(d, shift.person)}: shift starts",
+                    )
+                )
+            for ug in ann.usergroups:
+                payload = {"kind": "usergroup", "users": [_slack_id(d, p) for p in ug.members]}
+                rows.append(
+                    _delivery(
+                        occ.key,
+                        f"usergroup:{ug.handle}",
+                        "usergroup",
+                        ug.handle,
+                        payload,
+                        now,
+                        occ.at + _USERGROUP_EXPIRY,
+                        f"@{ug.handle} := {', '.join(ug.members)} ({ug.source})",
+                    )
+                )
+            return rows
+        if occ.kind == MEETING and occ.meeting_start is not None and occ.meeting_end is not None:
+            note = meeting_note(cal, occ)
+            because = note.moved_because if note is not None else None
+            rw = d.recurring[occ.definition]
+            meeting_id = await store.add_meeting(
+                session,
+                {
+                    "occurrence_id": occ_id,
+                    "key": occ.key,
+                    "uid": f"{occ.key}@oncall-bot",
+                    "definition": occ.definition,
+                    "title": occ.title,
+                    "start_at": occ.meeting_start,
+                    "end_at": occ.meeting_end,
+                    "attendees": list(occ.assignees),
+                    "moved_because": because,
+                },
+            )
+            targets = ",".join(dict.fromkeys(_slack_id(d, p) for p in occ.assignees))
+            ics = meeting_ics(
+                d,
+                tz,
+                uid=f"{occ.key}@oncall-bot",
+                title=occ.title,
+                description=rw.description or occ.title,
+                start=occ.meeting_start,
+                end=occ.meeting_end,
+                attendees=occ.assignees,
+                stamp=occ.at,
+            )
+            day = cal.local_date(occ.meeting_start)
+            filename = f"{occ.definition}-{day.isoformat()}.ics"
+            return [
+                _delivery(
+                    occ.key,
+                    "post",
+                    "post",
+                    targets,
+                    {"kind": "meeting", "render": "meeting", "meeting_id": meeting_id},
+                    now,
+                    expires,
+                    f"group DM: {occ.title}",
+                ),
+                _delivery(
+                    occ.key,
+                    "ics",
+                    "file",
+                    targets,
+                    {
+                        "kind": "ics",
+                        "filename": filename,
+                        "title": f"{occ.title} ({day:%b} {day.day})",
+                        "content_b64": base64.b64encode(ics).decode("ascii"),
+                    },
+                    now,
+                    expires,
+                    f"{filename}",
+                    parent="post",
+                ),
+            ]
+        if occ.kind == CHECKLIST and occ.due is not None:
+            rw = d.recurring[occ.definition]
+            checklist_id = await store.add_checklist(
+                session,
+                {
+                    "occurrence_id": occ_id,
+                    "key": occ.key,
+                    "definition": occ.definition,
+                    "title": occ.title,
+                    "pipeline": occ.pipeline,
+                    "channel": occ.channel,
+                    "opens_at": occ.at,
+                    "due_at": occ.due,
+                    "reminder_at": occ.reminder_at,
+                    "assignees": list(occ.assignees),
+                    "status": "open",
+                    "overdue": False,
+                    "escalated_to": [],
+                    "escalation_channels": [],
+                    "version": 0,
+                },
+                rw.items,
+            )
+            target = occ.channel or (d.announcement_channel or "")
+            return [
+                _delivery(
+                    occ.key,
+                    "post",
+                    "post",
+                    target,
+                    {"kind": "checklist", "render": "checklist", "checklist_id": checklist_id},
+                    now,
+                    occ.due,
+                    f"checklist: {occ.title}",
+                )
+            ]
+        return []
+
+    def announcement(self, snap: Snapshot, at: datetime) -> Announcement:
+        cal = snap.calendar
+        first = week_monday(cal.local_date(at))
+        week = occurrences(
+            snap.directory,
+            cal,
+            cal.day_start(first),
+            cal.day_start(first + timedelta(days=7)),
+            snap.overrides,
+        )
+        return build_announcement(snap.directory, cal, at, snap.overrides, week)
+
+    # -- checklist reminders and escalations ---------------------------------------------------
+
+    async def _follow_up_checklists(self, snap: Snapshot, now: datetime, report: TickReport) -> None:
+        d, cal = snap.directory, snap.calendar
+        async with self.db.sessions() as session:
+            remind, overdue = await store.checklists_needing(session, now)
+        for c in remind:
+            key = f"{c.key}#reminder"
+            async with self.db.sessions() as session, session.begin():
+                occ_id = await store.claim(session, self._follow_up_row(c, key, "reminder", now))
+                if occ_id is not None:
+                    rows = [
+                        _delivery(
+                            key,
+                            "thread",
+                            "post",
+                            c.channel or "",
+                            {"kind": "reminder", "render": "checklist_reminder", "checklist_id": c.id},
+                            now,
+                            c.due_at,
+                            f"reminder: {c.title}",
+                        )
+                    ]
+                    rows[0]["parent_id"] = await self._post_id(session, c.key)
+                    await store.add_deliveries(session, [{**r, "occurrence_id": occ_id} for r in rows])
+                await store.mark_reminded(session, c.id, now)
+            if occ_id is not None:
+                report.reminded.append(c.key)
+        for c in overdue:
+            key = f"{c.key}#escalation"
+            people, channels = escalation_targets(d, cal, c.pipeline, c.due_at, snap.overrides)
+            async with self.db.sessions() as session, session.begin():
+                occ_id = await store.claim(session, self._follow_up_row(c, key, "escalation", now))
+                if occ_id is None:
+                    continue
+                if not await store.mark_overdue(session, c.id, now, people, channels):
+                    continue
+                expires = now + _ESCALATION_EXPIRY
+                parent_id = await self._post_id(session, c.key)
+                rows = [
+                    _delivery(
+                        key,
+                        "update",
+                        "update_checklist",
+                        c.channel or "",
+                        {"kind": "checklist_update", "render": "checklist", "checklist_id": c.id},
+                        now,
+                        expires,
+                        f"mark overdue: {c.title}",
+                    ),
+                    _delivery(
+                        key,
+                        "thread",
+                        "post",
+                        c.channel or "",
+                        {"kind": "escalation", "render": "checklist_escalation_thread", "checklist_id": c.id},
+                        now,
+                        expires,
+                        f"overdue in thread: {c.title}",
+                    ),
+                ]
+                rows[1]["parent_id"] = parent_id
+                for ch in channels:
+                    rows.append(
+                        _delivery(
+                            key,
+                            f"team:{ch}",
+                            "post",
+                            ch,
+                            {"kind": "escalation", "render": "checklist_escalation_notice", "checklist_id": c.id},
+                            now,
+                            expires,
+                            f"overdue to {ch}: {c.title}",
+                        )
+                    )
+                for person in people:
+                    rows.append(
+                        _delivery(
+                            key,
+                            f"dm:{person}",
+                            "post",
+                            _slack_id(d, person),
+                            {"kind": "escalation", "render": "checklist_escalation_notice", "checklist_id": c.id},
+                            now,
+                            expires,
+                            f"overdue DM {_name(d, person)}: {c.title}",
+                        )
+                    )
+                await store.add_deliveries(session, [{**r, "occurrence_id": occ_id} for r in rows])
+            report.escalated.append(c.key)
+
+    @staticmethod
+    def _follow_up_row(c: store.ChecklistRow, key: str, kind: str, now: datetime) -> dict[str, Any]:
+        return {
+            "key": key,
+            "definition": c.definition,
+            "kind": kind,
+            "period": key.rsplit("/", 1)[-1][:32],
+            "pipeline": c.pipeline,
+            "channel": c.channel,
+            "opens_at": now,
+            "due_at": c.due_at,
+            "assignees": list(c.assignees),
+            "status": "claimed",
+            "claimed_at": now,
+            "note": "",
+        }
+
+    @staticmethod
+    async def _post_id(session: AsyncSession, occ_key: str) -> int | None:
+        from sqlalchemy import select
+
+        row = await session.execute(select(store.DeliveryRow.id).where(store.DeliveryRow.key == f"{occ_key}|post"))
+        return row.scalar_one_or_none()
+
+    # -- rendering at send time ---------------------------------------------------------------
+
+    def _renderers(self, snap: Snapshot) -> dict[str, Callable[[store.DeliveryRow], Awaitable[Rendered | None]]]:
+        d, tz = snap.directory, snap.calendar.tz
+
+        async def checklist(row: store.DeliveryRow) -> Rendered | None:
+            view, c = await self._checklist_view(int(row.payload["checklist_id"]))
+            if view is None or c is None:
+                return None
+            msg = checklist_message(d, tz, view)
+            return Rendered(msg.text, msg.blocks_json(), c.channel_id, c.ts)
+
+        async def reminder(row: store.DeliveryRow) -> Rendered | None:
+            view, _c = await self._checklist_view(int(row.payload["checklist_id"]))
+            if view is None or view.complete:
+                return None
+            msg = checklist_reminder(d, tz, view)
+            return Rendered(msg.text, msg.blocks_json())
+
+        async def escalation_thread(row: store.DeliveryRow) -> Rendered | None:
+            view, _c = await self._checklist_view(int(row.payload["checklist_id"]))
+            if view is None:
+                return None
+            msg = checklist_escalation_thread(d, tz, view)
+            return Rendered(msg.text, msg.blocks_json())
+
+        async def escalation_notice(row: store.DeliveryRow) -> Rendered | None:
+            view, c = await self._checklist_view(int(row.payload["checklist_id"]))
+            if view is None or c is None:
+                return None
+            link = await self.port.permalink(c.channel_id, c.ts) if c.channel_id and c.ts else None
+            msg = checklist_escalation_notice(d, tz, view, link)
+            return Rendered(msg.text, msg.blocks_json())
+
+        async def meeting(row: store.DeliveryRow) -> Rendered | None:
+            view = await self.meeting_view(int(row.payload["meeting_id"]), d)
+            if view is None:
+                return None
+            msg = meeting_message(d, tz, view)
+            return Rendered(msg.text, msg.blocks_json())
+
+        return {
+            "checklist": checklist,
+            "checklist_reminder": reminder,
+            "checklist_escalation_thread": escalation_thread,
+            "checklist_escalation_notice": escalation_notice,
+            "meeting": meeting,
+        }
+
+    async def _checklist_view(self, checklist_id: int) -> tuple[ChecklistView | None, store.ChecklistRow | None]:
+        async with self.db.sessions() as session:
+            found = await store.checklist(session, checklist_id)
+        if found is None:
+            return None, None
+        row, items = found
+        return checklist_view(row, items), row
+
+    async def meeting_view(self, meeting_id: int, directory: Directory | None = None) -> MeetingView | None:
+        async with self.db.sessions() as session:
+            found = await store.meeting(session, meeting_id)
+        if found is None:
+            return None
+        row, answers = found
+        return meeting_view(row, answers, directory)
+
+    @staticmethod
+    async def _after_sent(
+        session: AsyncSession, row: store.DeliveryRow, channel_id: str | None, ts: str | None
+    ) -> None:
+        kind = row.payload.get("kind")
+        occ_key = row.key.split("|", 1)[0]
+        if kind == "checklist":
+            await store.set_checklist_message(session, occ_key, channel_id, ts)
+        elif kind == "meeting":
+            await store.set_meeting_message(session, occ_key, channel_id, ts)
+
+
+def checklist_view(row: store.ChecklistRow, items: Sequence[store.ChecklistItemRow]) -> ChecklistView:
+    return ChecklistView(
+        id=row.id,
+        key=row.key,
+        title=row.title,
+        pipeline=row.pipeline,
+        opens_at=row.opens_at,
+        due=row.due_at,
+        assignees=tuple(row.assignees),
+        items=tuple(ItemView(i.position, i.text, i.ticked_by, i.ticked_at) for i in items),
+        status=row.status,
+        overdue=row.overdue,
+        completed_at=row.completed_at,
+        escalated_to=tuple(row.escalated_to or ()),
+        escalation_channels=tuple(row.escalation_channels or ()),
+    )
+
+
+def meeting_view(
+    row: store.MeetingRow, answers: Sequence[store.MeetingAnswerRow], directory: Directory | None = None
+) -> MeetingView:
+    rw = directory.recurring.get(row.definition) if directory is not None else None
+    return MeetingView(
+        id=row.id,
+        key=row.key,
+        uid=row.uid,
+        title=row.title,
+        pipeline=rw.pipeline if rw is not None else None,
+        start=row.start_at,
+        end=row.end_at,
+        attendees=tuple(row.attendees),
+        moved_because=row.moved_because,
+        answers={a.person: (a.answer, a.at) for a in answers},
+    )
