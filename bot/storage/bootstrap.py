@@ -41,8 +41,6 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-
-
 def _steps(migration: Migration) -> str:
     start = f"from {migration.from_revision} " if migration.from_revision else ""
     return f"{start}to {migration.to_revision}"
@@ -83,6 +81,8 @@ async def _migrate(engine: AsyncEngine) -> Migration | None:
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:
             empty = await conn.run_sync(_only_version_table)
+        if not empty and await current_revision(engine) == head:  # another process just migrated it
+            return None
         if not empty:
             raise DatabaseNotReady(
                 f"database is at revision {current or '(none)'}, head is {head}: run `oncall-bot db upgrade`"

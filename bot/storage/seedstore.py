@@ -225,23 +225,22 @@ def _recurring_rows(r: RecurringIn, pos: int) -> Rows:
 
 @dataclass(frozen=True)
 class _Kind:
-    """A kind of seed entry with an id: its table, child tables (keyed by ``child_key``), rows."""
+    """A kind of seed entry with an id: its table, its rows (the entry's, then its children's, which
+    refer to it by ``child_key``) and where the seed lists them."""
 
     name: str
     table: Table
-    children: tuple[Table, ...]
     child_key: str
     rows: Callable[[Any, int], Rows]
     entries: Callable[[SeedIn], Sequence[Any]]
 
 
 _KINDS = (
-    _Kind("teams", TEAMS, (), "", _team_rows, lambda s: s.teams),
-    _Kind("people", PEOPLE, (), "", _person_rows, lambda s: s.people),
-    _Kind("rotations", ROTATIONS, (MEMBERS, ROLES), "rotation_id", _rotation_rows, lambda s: s.rotations),
-    _Kind("pipelines", PIPELINES, (ALIASES, OWNERS, WINDOWS, ESCALATION, RUNBOOK_ENTRIES, RUNBOOK_ISSUES),
-          "pipeline_id", _pipeline_rows, lambda s: s.pipelines),
-    _Kind("recurring", RECURRING, (RULES, ITEMS), "recurring_id", _recurring_rows, lambda s: s.recurring),
+    _Kind("teams", TEAMS, "", _team_rows, lambda s: s.teams),
+    _Kind("people", PEOPLE, "", _person_rows, lambda s: s.people),
+    _Kind("rotations", ROTATIONS, "rotation_id", _rotation_rows, lambda s: s.rotations),
+    _Kind("pipelines", PIPELINES, "pipeline_id", _pipeline_rows, lambda s: s.pipelines),
+    _Kind("recurring", RECURRING, "recurring_id", _recurring_rows, lambda s: s.recurring),
 )
 
 
@@ -297,7 +296,7 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
             changes[kind.name].updated.append(entry.id)
             (parent,) = rows.pop(kind.table)
             rewrites.append(update(kind.table).where(kind.table.c.id == entry.id).values(parent))
-            clear.extend(delete(child).where(child.c[kind.child_key] == entry.id) for child in kind.children)
+            clear.extend(delete(child).where(child.c[kind.child_key] == entry.id) for child in rows)
             add_rows(rows)
         kept = {e.id for e in now}
         gone = [key for key in before if key not in kept]

@@ -172,3 +172,42 @@ async def test_load_directory_is_the_seed_and_follows_changes(db: Database, dire
         changed = await load_directory(session)
     assert "growth" not in changed.pipelines and "acc2" not in changed.people
     assert changed.rotations["accounts"].members == ("acc1",)
+
+
+def _every_optional_field(raw: dict[str, Any]) -> None:
+    """Fill in (or leave out) what the shipped seed does not: subdivision, bare team, roles-free
+    rotation options, a window without secondary, a pipeline with defaults only, and so on."""
+    raw["calendar"]["holiday_subdivision"] = "NY"
+    raw["calendar"]["month_end_days"] = 5
+    raw["calendar"]["extra_holidays"].insert(0, {"date": "2027-12-24", "name": "Christmas Eve"})
+    del raw["announcement_channel"]
+    raw["admins"] = ["de2", "de1"]
+    raw["teams"].append({"id": "ops", "name": "Ops"})
+    raw["people"].append({"id": "op1", "name": "Olu Park", "team": "ops", "slack_user_id": "W0OPS0001",
+                          "email": "op1@example.com"})
+    raw["rotations"].append({"id": "ops", "name": "Ops", "team": "ops", "members": ["op1"],
+                             "anchor": "2026-11-03T07:30:15", "period_days": 14, "usergroup": "ops-oncall"})
+    raw["pipelines"].insert(0, {"id": "bare", "name": "Bare", "owners": {"primary": ["ops"]}})
+    raw["pipelines"][1]["windows"].append({
+        "name": "late", "days": ["holiday", "business"], "month_end": False, "start": "18:00", "end": "24:00",
+        "primary": "ops",
+    })
+    raw["recurring"].append({"id": "ops-review", "kind": "checklist", "title": "Ops review", "channel": "#ops",
+                             "opens": {"rule": "nth_business_day", "n": 2, "time": "08:00"},
+                             "due": {"rule": "day_of_month", "day": 31, "time": "23:59"},
+                             "assignees": ["op1", "ops"], "items": ["Only item"]})
+
+
+async def test_every_optional_field_round_trips(db: Database) -> None:
+    text = seed_variant(_every_optional_field)
+    changes = await _apply(db, text)
+    assert changes["pipelines"].added == ["bare"]
+    assert changes["pipelines"].updated == ["profit", "growth", "engagement", "aggregate-profit-growth",
+                                            "aggregate-engagement"]  # each moved down one place
+    assert await export_seed_text(db) == dump_seed(seed_of(text))
+    assert (await _apply(db, text)).unchanged
+    async with db.sessions() as session:
+        directory = await load_directory(session)
+    assert directory.calendar.holiday_subdivision == "NY"
+    assert directory.announcement_channel is None
+    assert directory.rotations["ops"].period_days == 14
