@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_db_ops, cmd_doctor
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.answer import Holder
@@ -312,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scheduled_parsers(sub)
     p = sub.add_parser("db", help="database migrations")
     dsub = p.add_subparsers(dest="db_command", required=True)
-    dsub.add_parser("upgrade", help="migrate to the newest schema")
+    add_upgrade_lock_arguments(dsub.add_parser("upgrade", help="migrate to the newest schema"))
     dsub.add_parser("current", help="show the schema revision")
 
     p = sub.add_parser("seed", help="the seed file: load, export, check, schema")
@@ -324,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = ssub.add_parser("check", help="validate a seed file without loading it")
     sp.add_argument("path")
     ssub.add_parser("schema", help="print the JSON Schema of the seed file")
+    add_doctor_parser(sub)
     return parser
 
 
@@ -337,7 +340,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine
     "ask": cmd_ask,
     "console": cmd_console,
     "run": cmd_run,
-    "db": cmd_db,
+    "db": cmd_db_ops,
+    "doctor": cmd_doctor,
     "seed": cmd_seed,
     **SCHEDULED_COMMANDS,
 }

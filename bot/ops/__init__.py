@@ -1,0 +1,1 @@
+"""Running the bot in production: logging, the locking migration, health checks, ``doctor``."""
