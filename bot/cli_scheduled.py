@@ -98,16 +98,27 @@ def occurrence_json(occ: Any) -> dict[str, Any]:
     }
 
 
+def _range_bound(text: str, snap: Snapshot, now: datetime) -> datetime:
+    """A bare date is its local midnight; anything else as ``--at`` reads it."""
+    from datetime import date
+
+    from bot.cli import _parse_instant
+
+    try:
+        return snap.calendar.day_start(date.fromisoformat(text.strip()))
+    except ValueError:
+        return _parse_instant(text, snap.directory.calendar.timezone, now)
+
+
 async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import CliError, _parse_instant, _print_json, _table, _with_db
+    from bot.cli import CliError, _print_json, _table, _with_db
     from bot.core.recurrence import occurrences
     from bot.services.queries import load_snapshot
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
-        tz_name = snap.directory.calendar.timezone
-        start = _parse_instant(args.start, tz_name, now)
-        end = _parse_instant(args.end, tz_name, now)
+        start = _range_bound(args.start, snap, now)
+        end = _range_bound(args.end, snap, now)
         if end <= start:
             raise CliError("--to must be after --from")
         occs = occurrences(snap.directory, snap.calendar, start, end, snap.overrides)

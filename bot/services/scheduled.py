@@ -702,3 +702,112 @@ def meeting_view(
         moved_because=row.moved_because,
         answers={a.person: (a.answer, a.at) for a in answers},
     )
+
+
+# -- actions from Slack: ticking checklists, answering invites ------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+def may_tick(directory: Directory, admins: Sequence[str], actor: str | None, assignees: Sequence[str]) -> Decision:
+    """Only a checklist's assignees, the members of their teams and admins may tick it."""
+    if actor is None or actor not in directory.people:
+        return Decision(False, "You are not in the on-call directory, so you can't tick checklists.")
+    if actor in admins:
+        return Decision(True, "admin")
+    if actor in assignees:
+        return Decision(True, "assignee")
+    teams = {directory.people[p].team for p in assignees if p in directory.people}
+    if directory.people[actor].team in teams:
+        return Decision(True, "assignee's team")
+    return Decision(False, "not an assignee, in an assignee's team or an admin")
+
+
+@dataclass(frozen=True)
+class ChecklistAction:
+    """What a tick/untick did: ``allowed`` (else ``reason`` says why not), ``changed`` positions, the
+    checklist as it is now and where its message is."""
+
+    allowed: bool
+    reason: str
+    view: ChecklistView | None
+    changed: tuple[int, ...] = ()
+    channel_id: str | None = None
+    ts: str | None = None
+
+
+async def set_checklist_items(
+    db: Database,
+    snap: Snapshot,
+    checklist_id: int,
+    actor: str | None,
+    positions: Sequence[int],
+    selected: Sequence[int],
+    now: datetime,
+) -> ChecklistAction:
+    """Make the items at ``positions`` ticked exactly when they are in ``selected`` (what a Slack
+    checkboxes element sends: its whole selection), as ``actor``; records who and when, and
+    completes (or reopens) the checklist. Refused unless ``may_tick``."""
+    from sqlalchemy import select
+
+    async with db.sessions() as session, session.begin():
+        locked = await session.execute(
+            select(store.ChecklistRow.id).where(store.ChecklistRow.id == checklist_id).with_for_update()
+        )
+        if locked.scalar_one_or_none() is None:
+            return ChecklistAction(False, "I have no record of this checklist.", None)
+        found = await store.checklist(session, checklist_id)
+        assert found is not None
+        row, items = found
+        decision = may_tick(snap.directory, snap.admins, actor, row.assignees)
+        if not decision.allowed:
+            return ChecklistAction(False, decision.reason, checklist_view(row, items), (), row.channel_id, row.ts)
+        wanted = set(selected)
+        changed: list[int] = []
+        for item in items:
+            if item.position not in positions:
+                continue
+            tick = item.position in wanted
+            if tick != (item.ticked_by is not None):
+                await store.set_item(session, checklist_id, item.position, actor if tick else None, now)
+                changed.append(item.position)
+        if changed:
+            await store.refresh_status(session, checklist_id, now)
+        found = await store.checklist(session, checklist_id)
+        assert found is not None
+        row, items = found
+        return ChecklistAction(
+            True, decision.reason, checklist_view(row, items), tuple(changed), row.channel_id, row.ts
+        )
+
+
+@dataclass(frozen=True)
+class MeetingAnswer:
+    allowed: bool
+    reason: str
+    view: MeetingView | None
+    channel_id: str | None = None
+    ts: str | None = None
+
+
+async def answer_invite(
+    db: Database, snap: Snapshot, meeting_id: int, actor: str | None, answer: str, now: datetime
+) -> MeetingAnswer:
+    """Record ``actor``'s Accept/Decline; only the invited may answer."""
+    async with db.sessions() as session, session.begin():
+        found = await store.meeting(session, meeting_id)
+        if found is None:
+            return MeetingAnswer(False, "I have no record of this meeting.", None)
+        row, answers = found
+        if actor is None or actor not in row.attendees:
+            view = meeting_view(row, answers, snap.directory)
+            return MeetingAnswer(False, "Only the people invited can answer this invite.", view, row.channel_id, row.ts)
+        await store.answer_meeting(session, meeting_id, actor, answer, now)
+        found = await store.meeting(session, meeting_id)
+        assert found is not None
+        row, answers = found
+        return MeetingAnswer(True, answer, meeting_view(row, answers, snap.directory), row.channel_id, row.ts)

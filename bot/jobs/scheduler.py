@@ -1,0 +1,132 @@
+"""The in-process timer: APScheduler 3.x ``AsyncIOScheduler`` (explicit UTC) fires one tick a
+minute. It is only a timer: no job store (the default in-memory one; APScheduler's job stores
+must not be shared between processes), nothing pickled. The truth (what is due, claimed, sent)
+lives in our tables, so any number of replicas can run this and a restart catches up.
+
+Each tick reads the clock once and passes that instant down: the scheduled work
+(``bot.services.scheduled.Ticker``) and, when it exists, ``bot.services.incidents.run_periodic``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.services.deliveries import SlackPort, WebSlackPort
+from bot.services.scheduled import ScheduleConfig, Ticker
+from bot.services.snapshot import Snapshot
+from bot.slack.deps import SlackDeps
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "scheduled-work"
+
+
+def _optional(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+class ScheduledJobs:
+    """The running scheduler and what one tick does. ``stop()`` stops the timer and waits for a
+    tick in progress (so a shutdown does not cut a delivery between its post and its record)."""
+
+    def __init__(
+        self,
+        deps: SlackDeps,
+        ticker: Ticker,
+        snapshots: Callable[[], Awaitable[Snapshot]] | None = None,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.deps = deps
+        self.ticker = ticker
+        self.snapshots = snapshots
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._close = close
+        self._running: asyncio.Task[None] | None = None
+        self.ticks = 0
+
+    async def run_once(self, now: datetime | None = None) -> None:
+        """One tick: the clock is read once, here, unless ``now`` is given."""
+        at = now if now is not None else self.deps.clock()
+        try:
+            report = await self.ticker.tick(at)
+            if report.claimed or report.skipped or report.deliveries.sent or report.deliveries.failed:
+                log.info("tick %s: %s", at.isoformat(), report.summary())
+        except Exception:
+            log.exception("scheduled-work tick at %s failed", at.isoformat())
+        incidents = _optional("bot.services.incidents")
+        run_periodic = getattr(incidents, "run_periodic", None) if incidents is not None else None
+        if run_periodic is not None:
+            try:
+                await run_periodic(self.deps, at, snapshots=self.snapshots)
+            except Exception:
+                log.exception("incident periodic work at %s failed", at.isoformat())
+        self.ticks += 1
+
+    async def _job(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.run_once())
+        self._running = task
+        try:
+            await asyncio.shield(task)
+        finally:
+            self._running = None
+
+    def start(self, *, run_now: bool = True) -> None:
+        """Tick at second 0 of every minute (UTC); with ``run_now`` also once at once (catch-up
+        after a restart)."""
+        kwargs: dict[str, Any] = {}
+        if run_now:
+            kwargs["next_run_time"] = datetime.now(UTC)
+        self.scheduler.add_job(
+            self._job,
+            CronTrigger(second=0, timezone=UTC),
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=50,
+            replace_existing=True,
+            **kwargs,
+        )
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        running = self._running
+        if running is not None:
+            await asyncio.wait({running}, timeout=30)
+        if self._close is not None:
+            await self._close()
+
+
+async def start(
+    deps: SlackDeps,
+    *,
+    port: SlackPort | None = None,
+    config: ScheduleConfig | None = None,
+    run_now: bool = True,
+) -> ScheduledJobs:
+    """Start the minute tick for a running bot (``bot.slack.server.run_slack`` calls this)."""
+    from bot.services.cache import SnapshotCache
+
+    cache = SnapshotCache(deps.db, deps.settings.admin_ids)
+    ticker = Ticker(deps.db, port or WebSlackPort(deps.client), snapshots=cache.get, config=config)
+    jobs = ScheduledJobs(deps, ticker, snapshots=cache.get, close=cache.close)
+    jobs.start(run_now=run_now)
+    log.info("scheduled work: ticking every minute as %s", ticker.owner)
+    return jobs
+
+
+__all__ = ["JOB_ID", "ScheduledJobs", "start"]
