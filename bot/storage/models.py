@@ -367,5 +367,6 @@ class MetaRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+from bot.storage import changes as _changes  # noqa: E402, F401  (change, audit and calendar-token tables)
 from bot.storage import incidents as _incidents  # noqa: E402, F401  (registers the incident tables)
 from bot.storage import scheduled as _scheduled  # noqa: E402, F401  (registers the scheduled-work tables)

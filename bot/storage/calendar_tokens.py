@@ -1,0 +1,59 @@
+"""Secret calendar-feed tokens, one per person (issue 5 §4).
+
+The token is the whole credential of ``GET /calendar/TOKEN.ics``: 32 URL-safe characters from
+``secrets``. ``token_for`` hands out the person's token (creating it the first time);
+``reset_token`` replaces it, which revokes every URL that carried the old one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import String, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import ID, Base
+from bot.storage.types import UTCDateTime
+
+TOKEN_BYTES = 24
+
+
+class CalendarTokenRow(Base):
+    __tablename__ = "calendar_tokens"
+
+    person: Mapped[str] = mapped_column(ID, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+async def token_for(session: AsyncSession, person: str, now: datetime) -> tuple[str, bool]:
+    """The person's token and whether it was created now (in the caller's transaction)."""
+    row = await session.get(CalendarTokenRow, person)
+    if row is not None:
+        return row.token, False
+    token = new_token()
+    session.add(CalendarTokenRow(person=person, token=token, created_at=now))
+    await session.flush()
+    return token, True
+
+
+async def reset_token(session: AsyncSession, person: str, now: datetime) -> str:
+    """Revoke the person's token and give them a new one."""
+    await session.execute(delete(CalendarTokenRow).where(CalendarTokenRow.person == person))
+    token = new_token()
+    session.add(CalendarTokenRow(person=person, token=token, created_at=now))
+    await session.flush()
+    return token
+
+
+async def person_for_token(session: AsyncSession, token: str) -> str | None:
+    """Whose token ``token`` is, or None (unknown or revoked)."""
+    if not token or len(token) > 64:
+        return None
+    return await session.scalar(select(CalendarTokenRow.person).where(CalendarTokenRow.token == token))
