@@ -28,8 +28,8 @@ from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.slack")
 
-# Other modules that register listeners with ``register(app, deps)``, when they are installed.
-OPTIONAL_LISTENERS = ("bot.slack.incidents", "bot.slack.scheduled")
+# Modules still being built that will register listeners with ``register(app, deps)``.
+OPTIONAL_LISTENERS = ("bot.slack.scheduled",)
 
 
 class RecentIds:
@@ -106,10 +106,11 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     app.middleware(dedupe_events(RecentIds()))
 
     _contexts[app] = ctx
-    from bot.slack import commands, home
+    from bot.slack import commands, home, incidents  # they import this module: imported late
 
     commands.register(app, ctx)
     home.register(app, ctx)
+    incidents.register(app, deps)
     for name in OPTIONAL_LISTENERS:
         module = optional_module(name)
         if module is not None:

@@ -170,17 +170,17 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         async def reply_to_mention() -> None:
             line = mention_command(str(event.get("text", "")), bot_user)
             if line is None:
-                metrics.count_command("mention", "user_error", 0.0)
+                metrics.count_command("app_mention", "user_error", 0.0)
                 await post(not_understood(), ephemeral=True)
                 return
             got = await answer(ctx, line, user)
-            metrics.count_command("mention", got.outcome, got.seconds)
+            metrics.count_command("app_mention", got.outcome, got.seconds)
             await post(got.message, ephemeral=got.outcome != "ok")
 
         async def reply_error(message: Message) -> None:
             await post(message, ephemeral=True)
 
-        background.spawn(guarded(reply_to_mention(), body=body, reply=reply_error, metrics=metrics), name="mention")
+        background.spawn(guarded(reply_to_mention(), body=body, reply=reply_error, metrics=metrics), name="app_mention")
 
 
 def not_understood() -> Message:

@@ -31,18 +31,20 @@ def new_reference() -> str:
 
 
 def request_kind(body: dict[str, Any]) -> str:
-    """``/oncall``, ``block_actions:share_in_channel``, ``event:app_mention``... for logs and metrics."""
+    """The metrics/log label of a request: ``/oncall``, ``share_in_channel`` (an action id's
+    prefix), ``app_mention`` (an event type), a shortcut's or view's callback_id."""
     if "command" in body:
         return str(body.get("command"))
     kind = str(body.get("type", "unknown"))
     if kind == "event_callback":
-        return f"event:{(body.get('event') or {}).get('type', 'unknown')}"
+        return str((body.get("event") or {}).get("type", "unknown"))
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
-        action_id = str(actions[0].get("action_id", ""))
-        return f"block_actions:{action_id.split(':', 1)[0]}"
-    if kind in ("shortcut", "message_action", "view_submission"):
-        return f"{kind}:{body.get('callback_id') or (body.get('view') or {}).get('callback_id', '')}"
+        return str(actions[0].get("action_id", "")).split(":", 1)[0] or kind
+    if kind in ("shortcut", "message_action"):
+        return str(body.get("callback_id") or kind)
+    if kind == "view_submission":
+        return str((body.get("view") or {}).get("callback_id") or kind)
     return kind
 
 
@@ -111,8 +113,7 @@ def register(app: AsyncApp, metrics: Metrics) -> None:
         else:
             reference = log_unexpected(error, body)
             message = error_message(reference)
-            if "command" in body:
-                metrics.count_command(str(body["command"]), "error", 0.0)
+            metrics.count_command(request_kind(body), "error", 0.0)
         if "command" in body:  # a slash command: the answer to the request is the message
             return message_response(message)
         if body.get("response_url"):  # interactivity: say it where the click happened

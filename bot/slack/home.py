@@ -195,7 +195,7 @@ async def publish_home(ctx: BotContext, slack_user_id: str) -> dict[str, Any]:
     incidents = await open_incidents(ctx, person_id, slack_user_id) if person_id else None
     checklists = await open_checklists(ctx, person_id) if person_id else None
     view = home_view(snapshot, person_id, now, incidents=incidents, checklists=checklists).to_dict()
-    ctx.metrics.count_command("app_home", "ok", time.perf_counter() - started)
+    ctx.metrics.count_command("app_home_opened", "ok", time.perf_counter() - started)
     await ctx.deps.client.views_publish(user_id=slack_user_id, view=view)
     return view
 

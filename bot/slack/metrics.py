@@ -56,16 +56,12 @@ class Metrics:
 
     @contextmanager
     def timed(self, command: str) -> Iterator[dict[str, str]]:
-        """Time the block; set ``outcome`` in the yielded dict (an exception counts as ``error``)."""
+        """Time the block and count it with the ``outcome`` set in the yielded dict. An exception
+        is not counted here: the app's error handler counts it (once) as ``error``."""
         state = {"outcome": "ok"}
         start = time.perf_counter()
-        try:
-            yield state
-        except BaseException:
-            state["outcome"] = "error"
-            raise
-        finally:
-            self.count_command(command, state["outcome"], time.perf_counter() - start)
+        yield state
+        self.count_command(command, state["outcome"], time.perf_counter() - start)
 
     def count_slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method, error[:64]).inc()
