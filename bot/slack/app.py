@@ -9,13 +9,11 @@ every listener does only fast work before returning: parse, read the cached snap
 
 from __future__ import annotations
 
-import importlib
 import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -28,8 +26,6 @@ from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.slack")
 
-# Modules still being built that will register listeners with ``register(app, deps)``.
-OPTIONAL_LISTENERS = ("bot.slack.scheduled",)
 
 
 class RecentIds:
@@ -60,16 +56,6 @@ class BotContext:
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """``name`` imported, or None when it does not exist (an error inside it still raises)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
 
 
 def dedupe_events(recent: RecentIds) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -106,16 +92,12 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     app.middleware(dedupe_events(RecentIds()))
 
     _contexts[app] = ctx
-    from bot.slack import commands, home, incidents  # they import this module: imported late
+    from bot.slack import commands, home, incidents, scheduled  # they import this module: imported late
 
     commands.register(app, ctx)
     home.register(app, ctx)
     incidents.register(app, deps)
-    for name in OPTIONAL_LISTENERS:
-        module = optional_module(name)
-        if module is not None:
-            register: Callable[[AsyncApp, SlackDeps], None] = module.register
-            register(app, deps)
+    scheduled.register(app, deps)
     return app
 
 

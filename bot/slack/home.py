@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import (
@@ -25,12 +25,14 @@ from slack_sdk.models.views import View
 
 from bot.commands.answer import person_report
 from bot.core.coverage import oncall_at
+from bot.core.incident import Incident
 from bot.core.model import Directory
 from bot.render.blocks import oncall_lines, render_person
 from bot.render.fmt import date_token, mention
 from bot.render.ids import Action
+from bot.services import incidents as incidents_service
 from bot.services.snapshot import Snapshot
-from bot.slack.app import BotContext, optional_module
+from bot.slack.app import BotContext
 from bot.slack.errors import guarded
 
 log = logging.getLogger("bot.slack.home")
@@ -40,22 +42,14 @@ MAX_PIPELINES = 20
 MAX_ITEMS = 10
 
 
-class IncidentLike(Protocol):
-    id: int
-    pipeline: str
-    summary: str
-    critical: bool
-    opened_at: datetime
-    permalink: str | None
-
-
 @dataclass(frozen=True)
 class ChecklistItem:
-    """An open checklist for the Home tab (title, when it is due, a link if there is one)."""
+    """An open checklist for the Home tab: its title, when it is due, where its message is."""
 
     title: str
     due: datetime | None = None
-    link: str | None = None
+    channel: str | None = None  # where the checklist message is (a channel id)
+    overdue: bool = False
 
 
 def _md(text: str) -> MarkdownTextObject:
@@ -86,12 +80,12 @@ def home_view(
     person_id: str | None,
     now: datetime,
     *,
-    incidents: Sequence[IncidentLike] | None = None,
+    incidents: Sequence[Incident] | None = None,
     checklists: Sequence[ChecklistItem] | None = None,
 ) -> View:
     """The Home tab of ``person_id`` (None: a Slack user the directory does not know) at ``now``.
 
-    ``incidents`` / ``checklists``: None leaves the section out (the feature is not installed).
+    ``incidents`` / ``checklists``: None leaves the section out.
     """
     d, tz = snapshot.directory, snapshot.calendar.tz
     blocks: list[Block] = []
@@ -145,9 +139,10 @@ def home_view(
         if not checklists:
             blocks.append(ContextBlock(elements=[_md("Nothing due for you.")]))
         for item in list(checklists)[:MAX_ITEMS]:
-            due = f" · due {date_token(item.due, tz)}" if item.due else ""
-            title = f"<{item.link}|{item.title}>" if item.link else item.title
-            blocks.append(SectionBlock(text=_md(f"• {title}{due}")))
+            due = f" · {'overdue since' if item.overdue else 'due'} {date_token(item.due, tz)}" if item.due else ""
+            where = f" · in <#{item.channel}>" if item.channel else ""
+            flag = ":warning: " if item.overdue else ""
+            blocks.append(SectionBlock(text=_md(f"{flag}*{item.title}*{due}{where}")))
 
     blocks += [DividerBlock(), command_buttons(),
                ContextBlock(elements=[_md(f"{mention(d, person.id)} · updated {date_token(now, tz)}")])]
@@ -157,32 +152,20 @@ def home_view(
     return View(type="home", blocks=blocks)
 
 
-async def open_incidents(ctx: BotContext, person_id: str, slack_user_id: str | None) -> list[Any] | None:
-    """The viewer's open incidents from the incidents feature, or None when it is not installed."""
-    service = optional_module("bot.services.incidents")
-    if service is not None and hasattr(service, "open_incidents_for"):
-        return list(await service.open_incidents_for(ctx.deps.db, person_id))
-    storage = optional_module("bot.storage.incidents")
-    if storage is None or not hasattr(storage, "open_incidents_for"):
-        return None
+async def open_incidents(ctx: BotContext, person_id: str, slack_user_id: str | None) -> list[Incident]:
+    """Open incidents that paged the viewer or that they reported or acknowledged."""
+    return list(await incidents_service.open_incidents_for(ctx.deps.db, person_id, slack_user_id))
+
+
+async def open_checklists(ctx: BotContext, person_id: str) -> list[ChecklistItem]:
+    """The open checklists assigned to ``person_id``, soonest due first."""
+    from bot.storage.scheduled import checklists
+
     async with ctx.deps.db.sessions() as session:
-        return list(await storage.open_incidents_for(session, person_id, slack_user_id))
-
-
-async def open_checklists(ctx: BotContext, person_id: str) -> list[ChecklistItem] | None:
-    """The viewer's open checklists from the scheduling feature, or None when it is not installed."""
-    service = optional_module("bot.services.checklists")
-    finder = getattr(service, "open_checklists_for", None) if service is not None else None
-    if finder is None:
-        return None
-    items = await finder(ctx.deps.db, person_id)
+        rows = await checklists(session, open_only=True)
+    mine = sorted((r for r in rows if person_id in (r.assignees or [])), key=lambda r: r.due_at)
     return [
-        ChecklistItem(
-            title=str(getattr(i, "title", i)),
-            due=getattr(i, "due", None),
-            link=getattr(i, "permalink", None),
-        )
-        for i in items
+        ChecklistItem(title=r.title, due=r.due_at, channel=r.channel_id, overdue=bool(r.overdue)) for r in mine
     ]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.services.cache import SnapshotCache
-from bot.slack.app import build_app, optional_module
+from bot.slack.app import build_app
 from bot.slack.client import close_client, is_loopback, make_client
 from bot.slack.deps import SlackDeps
 from bot.slack.metrics import Metrics, metrics_of
@@ -112,10 +112,10 @@ def _secret(value: Any) -> str | None:
 
 
 def default_jobs() -> list[JobStarter]:
-    """The scheduler's ``bot.jobs.scheduler.start(deps)``, when that module is installed."""
-    scheduler = optional_module("bot.jobs.scheduler")
-    start = getattr(scheduler, "start", None) if scheduler is not None else None
-    return [start] if start is not None else []
+    """The periodic work of a running bot: the scheduler's minute tick."""
+    from bot.jobs import scheduler
+
+    return [scheduler.start]
 
 
 async def _maybe_await(value: Any) -> Any:
