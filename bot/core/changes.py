@@ -39,6 +39,7 @@ from bot.core.coverage import schedule
 from bot.core.model import Directory, Override, SlotRef
 from bot.core.permissions import Decision, all_of, is_admin, known_actor, may_act_for, may_change_rotation
 from bot.core.rotation import PERSON_SLOT, resolve_slot, slots_of, week_index, week_start
+from bot.core.search import find_pipeline
 from bot.core.shifts import ROLES
 
 MAX_RANGE = timedelta(days=366)
@@ -232,10 +233,8 @@ def find_target(directory: Directory, text: str) -> Target | None:
                if role.id.lower() == key]
     if len(by_role) == 1:
         return Target(rotation=by_role[0][0], role=by_role[0][1])
-    for p in directory.pipelines.values():
-        if key in (p.id.lower(), p.name.lower(), *(a.lower() for a in p.aliases)):
-            return Target(pipeline=p.id)
-    return None
+    match = find_pipeline(directory, text)
+    return Target(pipeline=match.pipeline.id) if match.pipeline is not None else None
 
 
 def target_choices(directory: Directory) -> list[tuple[str, str]]:

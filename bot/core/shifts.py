@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.core.calendar import CompanyCalendar
 from bot.core.coverage import schedule
@@ -126,3 +126,42 @@ def on_call_intervals(person_spans: Iterable[Span]) -> list[tuple[datetime, date
         else:
             merged.append((s.start, s.end))
     return merged
+
+
+NOTICE_LOOKBACK = timedelta(days=2)
+NOTICE_LOOKAHEAD = timedelta(days=8)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """The "before a shift" DM due to ``person`` for the shifts that start at ``start``."""
+
+    person: str
+    start: datetime
+    shifts: tuple[Shift, ...]
+
+    @property
+    def key(self) -> str:
+        return f"shift:{self.person}@{self.start.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
+def notices_due(
+    directory: Directory,
+    cal: CompanyCalendar,
+    now: datetime,
+    lead: timedelta,
+    overrides: Sequence[Override] = (),
+) -> list[Notice]:
+    """The notices for every shift that starts in ``(now, now + lead]``, one per person and start.
+
+    A shift's start is where its run begins (spans are read from 2 days back, more than the 24 h
+    that joins a run), and its end as far as 8 days on, so a weekly run is told whole. Weekend
+    and holiday support shifts are shifts like any other.
+    """
+    all_spans = spans(directory, cal, now - NOTICE_LOOKBACK, now + lead + NOTICE_LOOKAHEAD, overrides)
+    due: dict[tuple[str, datetime], list[Shift]] = {}
+    for sh in shifts(all_spans):
+        if now < sh.start <= now + lead:
+            due.setdefault((sh.person, sh.start), []).append(sh)
+    ordered = sorted(due.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    return [Notice(person, start, tuple(group)) for (person, start), group in ordered]
