@@ -225,18 +225,22 @@ async def _announce(deps: Deps, snap: Snapshot, inc: Incident, fallback_channel:
     d, tz = snap.directory, snap.calendar.tz
     slack = SlackNotifier(deps.client)
     pipeline = d.pipelines.get(inc.pipeline)
-    channel = (pipeline.channel if pipeline else None) or fallback_channel or d.announcement_channel
-    if channel is None:
+    candidates = [pipeline.channel if pipeline else None, fallback_channel, d.announcement_channel]
+    channels = list(dict.fromkeys(c for c in candidates if c))
+    if not channels:
         log.warning("incident %s: pipeline %s has no channel to post to", inc.id, inc.pipeline)
-    else:
-        posted = await slack.post(channel, render.incident_message(d, tz, inc), metadata=_metadata(inc, "incident"))
-        if posted is not None:
-            channel_id, ts = posted
-            link = await slack.permalink(channel_id, ts)
-            async with deps.db.sessions() as session, session.begin():
-                await repo.set_message(session, inc.id, channel_id, ts, link)
-            inc = replace(inc, channel=channel_id, ts=ts, permalink=link)
-            await slack.post(channel_id, Message(render.opened_line(d, tz, inc)), thread_ts=ts)
+    message = render.incident_message(d, tz, inc)
+    for channel in channels:  # the pipeline's channel; where it was reported if that fails
+        posted = await slack.post(channel, message, metadata=_metadata(inc, "incident"))
+        if posted is None:
+            continue
+        channel_id, ts = posted
+        link = await slack.permalink(channel_id, ts)
+        async with deps.db.sessions() as session, session.begin():
+            await repo.set_message(session, inc.id, channel_id, ts, link)
+        inc = replace(inc, channel=channel_id, ts=ts, permalink=link)
+        await slack.post(channel_id, Message(render.opened_line(d, tz, inc)), thread_ts=ts)
+        break
     await _reach(slack, snap, inc, inc.page)
     return inc
 

@@ -265,3 +265,28 @@ async def test_growth_after_hours_from_slack_is_queued(incident_bot: RunningBot)
     assert dms(b, DE1) == []
     assert (await svc.run_periodic(b.deps, NOW)).pages_sent == 1
     assert len(dms(b, DE1)) == 1
+
+
+async def test_a_retried_incident_command_opens_once(incident_bot: RunningBot) -> None:
+    b = incident_bot
+    body = slash_command_body("/incident", f"profit {SUMMARY}", response_url=b.slack.response_url("cmd"))
+    for headers in (None, retry_headers(1)):
+        status, _ = await b.sim.post(b.events_url, body, headers)
+        assert status == 200
+        await b.settle()
+    assert len(b.slack.messages_in(PROFIT, include_replies=False)) == 1
+    assert len(dms(b, FIN2)) == 1
+
+
+async def test_the_message_goes_where_it_was_reported_when_the_channel_refuses(incident_bot: RunningBot) -> None:
+    b = incident_bot
+    b.slack.channels[PROFIT]["is_archived"] = True
+    here = "C0HERE001"
+    b.slack.add_channel(id=here, name="somewhere")
+    status, _ = await b.sim.post(b.events_url, slash_command_body(
+        "/incident", f"profit {SUMMARY}", channel_id=here, response_url=b.slack.response_url("cmd")))
+    assert status == 200
+    await b.settle()
+    [message] = b.slack.messages_in(here, include_replies=False)
+    assert "Profit" in flat(message)
+    assert len(dms(b, FIN2)) == 1
