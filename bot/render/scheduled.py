@@ -137,8 +137,10 @@ def announcement_message(d: Directory, tz: ZoneInfo, ann: Announcement) -> Messa
     if teams:
         blocks.append(_section("\n".join(_seat_line(d, s) for s in teams)))
     week = this_week_lines(d, tz, ann)
+    if not ann.holidays:
+        week.insert(0, "No holidays this week: regular coverage.")
     blocks.append(DividerBlock())
-    blocks.append(_section("*This week*\n" + ("\n".join(week) if week else "No holidays; a regular week.")))
+    blocks.append(_section("*This week*\n" + "\n".join(week)))
     for m in ann.meetings:
         blocks.append(_section(meeting_line(d, tz, m)))
     first = ", ".join(

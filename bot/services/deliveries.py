@@ -122,8 +122,9 @@ class WebSlackPort:
 
     paced = True
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, history_pages: int = 10) -> None:
         self.client = client
+        self.history_pages = history_pages
         self._names: dict[str, str] = {}
         self._groups: dict[str, str] = {}
 
@@ -181,7 +182,7 @@ class WebSlackPort:
 
     async def find_key(self, channel_id: str, key: str, oldest: datetime | None, thread_ts: str | None) -> str | None:
         cursor: str | None = None
-        for _ in range(50):
+        for _ in range(self.history_pages):  # newest first: a post we may have made is recent
             kwargs: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
             if cursor:
                 kwargs["cursor"] = cursor
@@ -401,7 +402,6 @@ class DeliveryConfig:
     backoff_max: timedelta = timedelta(minutes=30)
     max_rate_limit_waits: int = 30
     max_batch: int = 5000
-    history_window: timedelta = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -466,6 +466,7 @@ class Deliverer:
         after_sent: AfterSent | None = None,
         limiter: Limiter | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
         self.port = port
@@ -475,7 +476,7 @@ class Deliverer:
         self.after_sent = after_sent
         self.monotonic = monotonic
         self.limiter = limiter or Limiter(
-            self.config.per_channel_interval, self.config.workspace_per_second, clock=monotonic
+            self.config.per_channel_interval, self.config.workspace_per_second, clock=monotonic, sleep=sleep
         )
         self._sem = asyncio.Semaphore(max(1, self.config.concurrency))
         self._t0 = monotonic()
@@ -633,8 +634,8 @@ class Deliverer:
                 await self._file(key, row, cid, thread_ts, look, report)
                 return
             if look:
-                since = row.created_at - self.config.history_window
-                found = await self._slack(None, lambda: self.port.find_key(cid, row.key, since, thread_ts), report)
+                # no ``oldest``: Slack's clock and ours (a fixed --at) need not agree
+                found = await self._slack(None, lambda: self.port.find_key(cid, row.key, None, thread_ts), report)
                 if found is not None:
                     report.found += 1
                     await self._sent(row, cid, str(found), report, counted=False)

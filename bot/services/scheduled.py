@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -198,8 +199,10 @@ class Ticker:
         config: ScheduleConfig | None = None,
         owner: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
+        self.sleep = sleep
         self.port = port
         self.config = config or ScheduleConfig()
         self.owner = owner or replica_id()
@@ -277,6 +280,7 @@ class Ticker:
             renderers=self._renderers(snap),
             after_sent=self._after_sent,
             monotonic=self.monotonic,
+            sleep=self.sleep or asyncio.sleep,
         )
         report.deliveries = await deliverer.run(now)
         report.seconds = self.monotonic() - t0
