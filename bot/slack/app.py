@@ -98,6 +98,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     home.register(app, ctx)
     incidents.register(app, deps)
     scheduled.register(app, deps)
+    commands.register_fallbacks(app, ctx)  # last: only what no listener above took
     return app
 
 

@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.commands.mention import mention_command
 from bot.commands.results import NotFound, Problem
-from bot.render.blocks import Message, render_help, render_result
+from bot.render.blocks import Message, render_help, render_problem, render_result
 from bot.render.ids import Action
 from bot.services.queries import ask_snapshot
 from bot.slack.app import BotContext
@@ -222,3 +222,26 @@ def _spawn_answer(ctx: BotContext, body: dict[str, Any], line: str, reply: Reply
         await reply(got.message)
 
     ctx.deps.background.spawn(guarded(run(), body=body, reply=reply, metrics=ctx.metrics), name=label)
+
+
+STALE_BUTTON = ("That button belongs to a message I can no longer act on (it may be from an older version "
+                "of me). Type the command again, e.g. `/oncall help`.")
+
+
+def register_fallbacks(app: AsyncApp, ctx: BotContext) -> None:
+    """Clicks and shortcuts that no listener takes (old messages, unknown ids): acked, and the
+    user is told, instead of Slack showing an error after a 404."""
+
+    @app.action(re.compile(r".*", re.DOTALL))
+    async def on_unknown_action(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        ctx.metrics.count_command("unknown_action", "user_error", 0.0)
+        reply = _reply_for(ctx, body, respond)
+        note = render_problem(Problem(STALE_BUTTON))
+        ctx.deps.background.spawn(guarded(reply(note), body=body, reply=None, metrics=ctx.metrics),
+                                  name="unknown_action")
+
+    @app.shortcut(re.compile(r".*", re.DOTALL))
+    async def on_unknown_shortcut(ack: Any) -> None:
+        await ack()
+        ctx.metrics.count_command("unknown_shortcut", "user_error", 0.0)

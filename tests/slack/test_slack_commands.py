@@ -149,7 +149,8 @@ async def test_did_you_mean_button_answers_via_response_url(bot: RunningBot) -> 
 
 async def test_share_posts_the_answer_in_the_channel(bot: RunningBot) -> None:
     status, _ = await bot.sim.post(bot.events_url, block_action_body(
-        "share_in_channel:/oncall engagement", "/oncall engagement", user_id=DEV, channel="C0SHARE01"))
+        "share_in_channel:/oncall engagement", "/oncall engagement", user_id=DEV, channel="C0SHARE01",
+        response_url=bot.slack.response_url("share")))
     assert status == 200
     [post] = await bot.slack.wait_for("chat.postMessage")
     assert post.params["channel"] == "C0SHARE01"
@@ -207,3 +208,12 @@ async def test_a_failing_button_tells_the_user_with_a_reference(
     assert [r for r in caplog.records if ref.group(1) in r.getMessage()]
     metrics = bot.ctx.metrics.render().decode()
     assert 'oncall_slack_api_errors_total{error="invalid_blocks",method="chat.postMessage"} 1.0' in metrics
+
+
+async def test_a_button_no_listener_knows_is_acked_and_explained(bot: RunningBot) -> None:
+    url = bot.slack.response_url("stale")
+    status, _ = await bot.sim.post(bot.events_url, block_action_body("retired_button:42", "42", response_url=url))
+    assert status == 200
+    [reply] = await bot.slack.wait_for_responses("stale")
+    assert reply.body["response_type"] == "ephemeral"
+    assert "can no longer act on" in reply.body["text"]
