@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.commands.changes import ChangeCommand, parse_change
+
 COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
 
 
@@ -60,7 +62,10 @@ class Help:
     command: str  # "/oncall", ... or "" for everything
 
 
-Command = OncallAll | OncallPipeline | OncallPerson | OncallSchedule | Runbook | WhoOwns | OpenIncident | Help
+Command = (
+    OncallAll | OncallPipeline | OncallPerson | OncallSchedule | Runbook | WhoOwns | OpenIncident | Help
+    | ChangeCommand  # override, swap, away, changes, cancel, calendar, fairness (bot.commands.changes)
+)
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CRITICAL = re.compile(r"(^|\s)(--critical|critical:|!critical|\[critical\])(\s|$)", re.IGNORECASE)
@@ -110,6 +115,9 @@ def parse_command(command: str, text: str) -> Command:
 def _parse_oncall(args: str) -> Command:
     if not args:
         return OncallAll()
+    change = parse_change(args)
+    if change is not None:
+        return change
     words = args.split(" ")
     head = words[0].lower()
     if head == "at" and len(words) > 1:
