@@ -402,6 +402,8 @@ class DeliveryConfig:
     backoff_max: timedelta = timedelta(minutes=30)
     max_rate_limit_waits: int = 30
     max_batch: int = 5000
+    record_batch: int = 100
+    record_every: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -414,7 +416,8 @@ class Rendered:
     ts: str | None = None
 
 
-Renderer = Callable[[store.DeliveryRow], Awaitable[Rendered | None]]
+Renderer = Callable[[Any, store.DeliveryRow], Awaitable[Rendered | None]]
+"""``renderer(session, row)``: what to post for a delivery whose payload names a renderer."""
 AfterSent = Callable[[Any, store.DeliveryRow, str | None, str | None], Awaitable[None]]
 
 
@@ -481,6 +484,10 @@ class Deliverer:
         self._sem = asyncio.Semaphore(max(1, self.config.concurrency))
         self._t0 = monotonic()
         self._now0: datetime | None = None
+        self._done: list[tuple[store.DeliveryRow, str | None, str | None, DeliveryReport, bool]] = []
+        self._flush_lock = asyncio.Lock()
+        self._flushed_at = monotonic()
+        self._rendered: dict[int, Rendered | None] = {}
 
     def now(self) -> datetime:
         assert self._now0 is not None
@@ -507,6 +514,7 @@ class Deliverer:
 
     async def _send_all(self, leased: list[tuple[store.DeliveryRow, bool]]) -> DeliveryReport:
         parents = await self._parents([r for r, _ in leased])
+        await self._prerender([r for r, _ in leased])
         groups: dict[str, list[tuple[store.DeliveryRow, bool]]] = {}
         for row, look in leased:
             groups.setdefault(self._channel_key(row, parents), []).append((row, look))
@@ -518,6 +526,7 @@ class Deliverer:
                 *(self._channel_worker(key, items, parents, mine) for key, items in groups.items())
             )
         finally:
+            await self._flush()
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
@@ -683,13 +692,28 @@ class Deliverer:
         )
         await self._sent(row, channel_id, None, report)
 
+    async def _prerender(self, rows: Sequence[store.DeliveryRow]) -> None:
+        """Render every leased delivery that renders from the database, in one read (the channel
+        workers then only talk to Slack)."""
+        todo = [r for r in rows if r.payload.get("render")]
+        if not todo:
+            return
+        async with self.db.sessions() as session:
+            for row in todo:
+                renderer = self.renderers.get(str(row.payload["render"]))
+                if renderer is not None:
+                    self._rendered[row.id] = await renderer(session, row)
+
     async def _render(self, row: store.DeliveryRow) -> Rendered | None:
         name = row.payload.get("render")
         if name:
+            if row.id in self._rendered:
+                return self._rendered.pop(row.id)
             renderer = self.renderers.get(str(name))
             if renderer is None:
                 raise SendError(f"no renderer {name!r}", definite=True)
-            return await renderer(row)
+            async with self.db.sessions() as session:
+                return await renderer(session, row)
         return Rendered(str(row.payload.get("text", "")), row.payload.get("blocks"))
 
     async def _sent(
@@ -701,15 +725,35 @@ class Deliverer:
         *,
         counted: bool = True,
     ) -> None:
-        async with self.db.sessions() as session, session.begin():
-            ok = await store.record_sent(session, row.id, self.owner, self.now(), channel_id, ts)
-            if ok and self.after_sent is not None:
-                row.channel_id, row.ts = channel_id, ts
-                await self.after_sent(session, row, channel_id, ts)
-        if not ok:
-            report.lost_lease += 1
-        elif counted:
-            report.sent += 1
+        """Record a delivery sent. Records are written behind, in batches (``record_batch`` rows or
+        every ``record_every`` seconds, and at the end of the tick): a replica that dies before
+        its batch is written leaves leased rows marked ``maybe_posted``, which the next replica
+        looks up in Slack before posting, so batching costs no duplicate."""
+        self._done.append((row, channel_id, ts, report, counted))
+        if len(self._done) >= self.config.record_batch or (
+            self.monotonic() - self._flushed_at >= self.config.record_every
+        ):
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            done, self._done = self._done, []
+            self._flushed_at = self.monotonic()
+            if not done:
+                return
+            oks: list[bool] = []
+            async with self.db.sessions() as session, session.begin():
+                for row, channel_id, ts, _report, _counted in done:
+                    ok = await store.record_sent(session, row.id, self.owner, self.now(), channel_id, ts)
+                    if ok and self.after_sent is not None:
+                        row.channel_id, row.ts = channel_id, ts
+                        await self.after_sent(session, row, channel_id, ts)
+                    oks.append(ok)
+            for (_row, _c, _t, report, counted), ok in zip(done, oks, strict=True):
+                if not ok:
+                    report.lost_lease += 1
+                elif counted:
+                    report.sent += 1
 
     async def _failed(
         self, row: store.DeliveryRow, exc: SendError, report: DeliveryReport, channel_id: str | None = None

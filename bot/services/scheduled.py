@@ -63,6 +63,7 @@ from bot.services.deliveries import (
     DeliveryConfig,
     DeliveryReport,
     Rendered,
+    Renderer,
     SlackPort,
 )
 from bot.services.snapshot import Snapshot
@@ -597,43 +598,43 @@ class Ticker:
 
     # -- rendering at send time ---------------------------------------------------------------
 
-    def _renderers(self, snap: Snapshot) -> dict[str, Callable[[store.DeliveryRow], Awaitable[Rendered | None]]]:
+    def _renderers(self, snap: Snapshot) -> dict[str, Renderer]:
         d, tz = snap.directory, snap.calendar.tz
 
-        async def checklist(row: store.DeliveryRow) -> Rendered | None:
-            view, c = await self._checklist_view(int(row.payload["checklist_id"]))
+        async def checklist(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+            view, c = await _checklist_view(session, int(row.payload["checklist_id"]))
             if view is None or c is None:
                 return None
             msg = checklist_message(d, tz, view)
             return Rendered(msg.text, msg.blocks_json(), c.channel_id, c.ts)
 
-        async def reminder(row: store.DeliveryRow) -> Rendered | None:
-            view, _c = await self._checklist_view(int(row.payload["checklist_id"]))
+        async def reminder(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+            view, _c = await _checklist_view(session, int(row.payload["checklist_id"]))
             if view is None or view.complete:
                 return None
             msg = checklist_reminder(d, tz, view)
             return Rendered(msg.text, msg.blocks_json())
 
-        async def escalation_thread(row: store.DeliveryRow) -> Rendered | None:
-            view, _c = await self._checklist_view(int(row.payload["checklist_id"]))
+        async def escalation_thread(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+            view, _c = await _checklist_view(session, int(row.payload["checklist_id"]))
             if view is None:
                 return None
             msg = checklist_escalation_thread(d, tz, view)
             return Rendered(msg.text, msg.blocks_json())
 
-        async def escalation_notice(row: store.DeliveryRow) -> Rendered | None:
-            view, c = await self._checklist_view(int(row.payload["checklist_id"]))
+        async def escalation_notice(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+            view, c = await _checklist_view(session, int(row.payload["checklist_id"]))
             if view is None or c is None:
                 return None
             link = await self.port.permalink(c.channel_id, c.ts) if c.channel_id and c.ts else None
             msg = checklist_escalation_notice(d, tz, view, link)
             return Rendered(msg.text, msg.blocks_json())
 
-        async def meeting(row: store.DeliveryRow) -> Rendered | None:
-            view = await self.meeting_view(int(row.payload["meeting_id"]), d)
-            if view is None:
+        async def meeting(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+            found = await store.meeting(session, int(row.payload["meeting_id"]))
+            if found is None:
                 return None
-            msg = meeting_message(d, tz, view)
+            msg = meeting_message(d, tz, meeting_view(found[0], found[1], d))
             return Rendered(msg.text, msg.blocks_json())
 
         return {
@@ -643,14 +644,6 @@ class Ticker:
             "checklist_escalation_notice": escalation_notice,
             "meeting": meeting,
         }
-
-    async def _checklist_view(self, checklist_id: int) -> tuple[ChecklistView | None, store.ChecklistRow | None]:
-        async with self.db.sessions() as session:
-            found = await store.checklist(session, checklist_id)
-        if found is None:
-            return None, None
-        row, items = found
-        return checklist_view(row, items), row
 
     async def meeting_view(self, meeting_id: int, directory: Directory | None = None) -> MeetingView | None:
         async with self.db.sessions() as session:
@@ -670,6 +663,16 @@ class Ticker:
             await store.set_checklist_message(session, occ_key, channel_id, ts)
         elif kind == "meeting":
             await store.set_meeting_message(session, occ_key, channel_id, ts)
+
+
+async def _checklist_view(
+    session: AsyncSession, checklist_id: int
+) -> tuple[ChecklistView | None, store.ChecklistRow | None]:
+    found = await store.checklist(session, checklist_id)
+    if found is None:
+        return None, None
+    row, items = found
+    return checklist_view(row, items), row
 
 
 def checklist_view(row: store.ChecklistRow, items: Sequence[store.ChecklistItemRow]) -> ChecklistView:
