@@ -19,7 +19,16 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands.results import NotFound, Problem
-from bot.core.changes import ChangeKind, ChangeRecord, ChangeRequest, Plan, Refusal, find_target, week_of
+from bot.core.changes import (
+    ChangeKind,
+    ChangeRecord,
+    ChangeRequest,
+    Plan,
+    Refusal,
+    ShiftChange,
+    find_target,
+    week_of,
+)
 from bot.core.fairness import FairnessReport
 from bot.core.model import Person
 from bot.core.when import WhenError, parse_when
@@ -329,6 +338,7 @@ class Refused:
 class Cancelled:
     record: ChangeRecord
     affected: tuple[str, ...]
+    impact: tuple[ShiftChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ the data version, so every cached snapshot (answers, Home tab, announcements) se
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -121,20 +121,28 @@ async def _read(session: AsyncSession) -> tuple[Directory, CompanyCalendar]:
     return directory, CompanyCalendar.from_spec(directory.calendar)
 
 
-async def _notify_all(
-    db: Database, notify: Notify | None, directory: Directory, people: Iterable[str], skip: str | None,
-    message_for: Callable[[str], Message], record: ChangeRecord, now: datetime, action: str,
+async def notify_change(
+    db: Database, directory: Directory, result: Applied | Cancelled, now: datetime, notify: Notify | None
 ) -> None:
-    """DM each person (but ``skip``: the one who acted), then record who was told."""
+    """DM each person a change (or its cancellation) affects, but not whoever made it; then record
+    who was told (``change.notified`` / ``cancel.notified``)."""
     if notify is None:
         return
+    tz = CompanyCalendar.from_spec(directory.calendar).tz
+    if isinstance(result, Applied):
+        record, impact, people = result.record, result.plan.impact, result.plan.affected
+        skip, cancelled, action = record.created_by, False, "change.notified"
+    else:
+        record, impact, people = result.record, result.impact, result.affected
+        skip, cancelled, action = record.cancelled_by, True, "cancel.notified"
     sent: list[str] = []
     failed: list[str] = []
-    for person in dict.fromkeys(people):
+    for person in people:
         if person == skip or person not in directory.people:
             continue
         try:
-            await notify(directory, person, message_for(person))
+            message = render_change_dm(directory, tz, record, impact, person, cancelled=cancelled)
+            await notify(directory, person, message)
             sent.append(person)
         except Exception:
             log.exception("could not DM %s about change #%s", person, record.id)
@@ -156,7 +164,8 @@ async def apply_change(
     extra_admins: Sequence[str] = (),
     notify: Notify | None = None,
 ) -> Applied | Refused:
-    """Check and apply ``request`` at ``now`` in one transaction; DM the people affected."""
+    """Check and apply ``request`` at ``now`` in one transaction; then DM the people affected
+    (``notify``; None: the caller will, with ``notify_change``)."""
     async with db.sessions() as session, session.begin():
         await lock(session, store.CHANGES_LOCK_KEY)
         directory, cal = await _read(session)
@@ -187,10 +196,9 @@ async def apply_change(
                                describe_record(directory, cal.tz, record), directory),
                                "on_call": _on_call(result.impact, "after"), "permission": result.permission})
         await _bump(session)
-    impact = result.impact
-    await _notify_all(db, notify, directory, result.affected, request.actor,
-                      lambda p: render_change_dm(directory, cal.tz, record, impact, p), record, now, "change.notified")
-    return Applied(record, result)
+    applied = Applied(record, result)
+    await notify_change(db, directory, applied, now, notify)
+    return applied
 
 
 async def cancel_change(
@@ -229,11 +237,9 @@ async def cancel_change(
                            after={"change": _record_json(cancelled), "on_call": _on_call(result.impact, "after"),
                                   "permission": result.permission})
         await _bump(session)
-    impact = result.impact
-    await _notify_all(db, notify, directory, result.affected, actor,
-                      lambda p: render_change_dm(directory, cal.tz, cancelled, impact, p, cancelled=True),
-                      cancelled, now, "cancel.notified")
-    return Cancelled(cancelled, result.affected)
+    done = Cancelled(cancelled, result.affected, result.impact)
+    await notify_change(db, directory, done, now, notify)
+    return done
 
 
 async def _apply_cancel(session: AsyncSession, plan: CancelPlan) -> list[int]:
