@@ -312,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     add_scheduled_parsers(sub)
+    add_changes_parsers(sub)
     p = sub.add_parser("db", help="database migrations")
     dsub = p.add_subparsers(dest="db_command", required=True)
     add_upgrade_lock_arguments(dsub.add_parser("upgrade", help="migrate to the newest schema"))
@@ -330,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+from bot.cli_changes import CHANGES_COMMANDS, add_changes_parsers  # noqa: E402  (audit, fairness)
 from bot.cli_scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers  # noqa: E402  (tick, calendar, ...)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
@@ -344,6 +346,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine
     "doctor": cmd_doctor,
     "seed": cmd_seed,
     **SCHEDULED_COMMANDS,
+    **CHANGES_COMMANDS,
 }
 
 

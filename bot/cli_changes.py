@@ -1,0 +1,140 @@
+"""CLI commands of the schedule changes: ``audit`` and ``fairness``.
+
+Registered by ``bot.cli`` (``add_changes_parsers`` and ``CHANGES_COMMANDS``); helpers of
+``bot.cli`` are imported inside the functions because ``bot.cli`` imports this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.fairness import Load
+    from bot.core.model import Directory
+    from bot.storage.bootstrap import Database
+
+
+def add_changes_parsers(sub: Any) -> None:
+    """Add ``audit`` and ``fairness`` to ``oncall-bot``'s subparsers."""
+    p = sub.add_parser("audit", help="the audit trail: changes, cancellations, refusals, deliveries (oldest first)")
+    p.add_argument("--since", help='ISO-8601 (company zone without an offset) or "yesterday 09:00"')
+    p.add_argument("--who", help="only what this person id did")
+    p.add_argument("--action", action="append", default=[],
+                   help='only this action (repeatable); "change." matches every change.* action')
+    p.add_argument("--limit", type=int, help="at most this many entries (the oldest first)")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("fairness", help="shifts and hours on call per person and team over a time range")
+    p.add_argument("--from", dest="start", required=True, help="ISO-8601 (company zone without an offset)")
+    p.add_argument("--to", dest="end", required=True)
+    p.add_argument("--json", action="store_true")
+
+
+def _hours(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 3600, 2)
+
+
+def _load_json(load: Load) -> dict[str, Any]:
+    return {"shifts": load.shifts, "hours": _hours(load.hours), "out_of_hours": _hours(load.out_of_hours),
+            "primary_hours": _hours(load.primary_hours)}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if value is None:
+        return "—"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _who(directory: Directory, person: str | None) -> str:
+    if person is None:
+        return "(bot)"
+    p = directory.people.get(person)
+    return f"{p.name} ({p.id})" if p else person
+
+
+async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    from bot.cli import _parse_instant, _print_json, _table, _with_db
+    from bot.render.fmt import local_time
+    from bot.storage import audit
+    from bot.storage.seedstore import load_directory
+
+    async def go(db: Database) -> int:
+        async with db.sessions() as session:
+            directory = await load_directory(session)
+            tz_name = directory.calendar.timezone
+            since = _parse_instant(args.since, tz_name, now) if args.since else None
+            entries = await audit.entries(session, since=since, actor=args.who, actions=args.action,
+                                          limit=args.limit)
+        if args.json:
+            _print_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                          "subject": e.subject, "before": e.before, "after": e.after} for e in entries])
+            return 0
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(tz_name)
+        rows = [[str(e.id), local_time(e.at, tz), _who(directory, e.actor), e.action, e.subject[:80],
+                 _short(e.before), _short(e.after)] for e in entries]
+        title = "Audit trail" + (f" since {local_time(since, tz)}" if since else "") + (
+            f" by {args.who}" if args.who else "")
+        _table(title, ["#", "When", "Who", "Action", "Subject", "Before", "After"], rows)
+        if not entries:
+            print("Nothing recorded" + (" for that filter." if since or args.who or args.action else " yet."))
+        return 0
+
+    return await _with_db(settings, go)
+
+
+async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    from bot.cli import CliError, _parse_instant, _print_json, _table, _with_db
+    from bot.render.fmt import local_time
+    from bot.services.changes import fairness_report
+    from bot.storage.seedstore import load_directory
+
+    async def go(db: Database) -> int:
+        async with db.sessions() as session:
+            tz_name = (await load_directory(session)).calendar.timezone
+        start = _parse_instant(args.start, tz_name, now)
+        end = _parse_instant(args.end, tz_name, now)
+        if end <= start:
+            raise CliError("--to must be after --from")
+        directory, report = await fairness_report(db, start, end)
+        if args.json:
+            _print_json({"from": start.isoformat(), "to": end.isoformat(),
+                         "people": {p: {"team": directory.people[p].team if p in directory.people else None,
+                                        **_load_json(load)} for p, load in report.people.items()},
+                         "teams": {t: _load_json(load) for t, load in report.teams.items()}})
+            return 0
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(tz_name)
+        rows: list[list[str]] = []
+        for team_id, team in directory.teams.items():
+            load = report.teams[team_id]
+            rows.append([team.name, str(load.shifts), f"{_hours(load.hours):g}", f"{_hours(load.out_of_hours):g}",
+                         f"{_hours(load.primary_hours):g}"])
+            for pid, pl in report.people.items():
+                if pid in directory.people and directory.people[pid].team == team_id:
+                    rows.append([f"  {_who(directory, pid)}", str(pl.shifts), f"{_hours(pl.hours):g}",
+                                 f"{_hours(pl.out_of_hours):g}", f"{_hours(pl.primary_hours):g}"])
+        for pid, pl in report.people.items():
+            if pid not in directory.people:
+                rows.append([f"  {pid} (not in the directory)", str(pl.shifts), f"{_hours(pl.hours):g}",
+                             f"{_hours(pl.out_of_hours):g}", f"{_hours(pl.primary_hours):g}"])
+        _table(f"Fairness {local_time(start, tz)} to {local_time(end, tz)}",
+               ["Team / person", "Shifts", "Hours", "Out of hours", "Primary hours"], rows)
+        print("Hours: on call for at least one pipeline (overrides count for whoever covered). Out of hours: "
+              "weekends and holidays.")
+        return 0
+
+    return await _with_db(settings, go)
+
+
+CHANGES_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
+    "audit": cmd_audit,
+    "fairness": cmd_fairness,
+}
