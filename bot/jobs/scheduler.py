@@ -103,7 +103,8 @@ class ScheduledJobs:
 
     async def stop(self) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=False)  # AsyncIOScheduler runs it on the loop: let it
+            await asyncio.sleep(0)
         running = self._running
         if running is not None:
             await asyncio.wait({running}, timeout=30)

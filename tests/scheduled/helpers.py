@@ -109,7 +109,7 @@ class RecordingPort:
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         return f"https://example.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
 
-    def keys(self) -> list[str]:
+    def post_keys(self) -> list[str]:
         return [str(p["key"]) for p in self.posts]
 
 
