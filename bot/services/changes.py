@@ -17,21 +17,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.changes import (
+    HELP_LINES,
     Applied,
+    AwayCommand,
+    CalendarCommand,
     CalendarLinks,
+    CancelCommand,
     Cancelled,
+    ChangeCommand,
     ChangeItem,
+    ChangesCommand,
     ChangesList,
+    FairnessCommand,
+    FairnessResult,
+    OverrideCommand,
     Refused,
+    SwapCommand,
+    fairness_range,
+    parse_change,
+    resolve_request,
 )
-from bot.commands.results import NotFound
+from bot.commands.parse import UsageError
+from bot.commands.results import NotFound, Problem
 from bot.core.calendar import CompanyCalendar
 from bot.core.changes import (
     CancelPlan,
@@ -51,9 +65,23 @@ from bot.core.feeds import feed_range, person_feed, pipeline_feed
 from bot.core.model import Directory, Override
 from bot.core.search import find_pipeline
 from bot.core.shifts import notices_due
-from bot.render.blocks import Message
-from bot.render.changes import describe_record, describe_request, refusal_text, render_change_dm, render_notice
+from bot.render.blocks import Message, render_not_found, render_problem
+from bot.render.changes import (
+    describe_record,
+    describe_request,
+    refusal_text,
+    render_applied,
+    render_calendar,
+    render_cancelled,
+    render_change_dm,
+    render_changes_list,
+    render_fairness,
+    render_notice,
+    render_refused,
+)
 from bot.render.plain import mrkdwn_to_text
+from bot.services.queries import split_command_line
+from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import calendar_tokens as tokens
 from bot.storage import changes as store
@@ -91,25 +119,58 @@ async def _bump(session: AsyncSession) -> None:
 
 
 def _request_json(r: ChangeRequest) -> dict[str, Any]:
-    return {"kind": r.kind, "start": r.start, "end": r.end, "person": r.person, "other": r.other,
-            "target": str(r.target) if r.target else None, "reason": r.reason}
+    return {
+        "kind": r.kind,
+        "start": r.start,
+        "end": r.end,
+        "person": r.person,
+        "other": r.other,
+        "target": str(r.target) if r.target else None,
+        "reason": r.reason,
+    }
 
 
 def _record_json(r: ChangeRecord) -> dict[str, Any]:
-    return {"id": r.id, "kind": r.kind, "created_by": r.created_by, "created_at": r.created_at, "start": r.start,
-            "end": r.end, "person": r.person, "other": r.other, "target": str(r.target) if r.target else None,
-            "reason": r.reason, "overrides": list(r.override_ids), "cancelled_at": r.cancelled_at,
-            "cancelled_by": r.cancelled_by}
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "created_by": r.created_by,
+        "created_at": r.created_at,
+        "start": r.start,
+        "end": r.end,
+        "person": r.person,
+        "other": r.other,
+        "target": str(r.target) if r.target else None,
+        "reason": r.reason,
+        "overrides": list(r.override_ids),
+        "cancelled_at": r.cancelled_at,
+        "cancelled_by": r.cancelled_by,
+    }
 
 
 def _on_call(impact: Sequence[ShiftChange], side: str) -> list[dict[str, Any]]:
-    return [{"pipeline": c.pipeline, "role": c.role, "start": c.start, "end": c.end,
-             "person": c.before if side == "before" else c.after} for c in impact]
+    return [
+        {
+            "pipeline": c.pipeline,
+            "role": c.role,
+            "start": c.start,
+            "end": c.end,
+            "person": c.before if side == "before" else c.after,
+        }
+        for c in impact
+    ]
 
 
 def _refusal_json(d: Directory, cal: CompanyCalendar, r: Refusal) -> dict[str, Any]:
-    return {"refusal": r.kind, "text": mrkdwn_to_text(refusal_text(d, cal.tz, r), d), "person": r.person,
-            "pipeline": r.pipeline, "role": r.role, "start": r.start, "end": r.end}
+    return {
+        "refusal": r.kind,
+        "text": mrkdwn_to_text(refusal_text(d, cal.tz, r), d),
+        "person": r.person,
+        "pipeline": r.pipeline,
+        "role": r.role,
+        "start": r.start,
+        "end": r.end,
+    }
 
 
 def _subject(d: Directory, cal: CompanyCalendar, r: ChangeRequest) -> str:
@@ -149,8 +210,14 @@ async def notify_change(
             failed.append(person)
     if sent or failed:
         async with db.sessions() as session, session.begin():
-            await audit.record(session, at=now, actor=None, action=action, subject=f"change:{record.id}",
-                               after={"sent": sent, "failed": failed})
+            await audit.record(
+                session,
+                at=now,
+                actor=None,
+                action=action,
+                subject=f"change:{record.id}",
+                after={"sent": sent, "failed": failed},
+            )
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -174,27 +241,59 @@ async def apply_change(
         aways = await store.aways_between(session, lo, max(request.end, lo + timedelta(seconds=1)))
         result = plan_change(directory, cal, _admins(directory, extra_admins), request, overrides, aways, now)
         if isinstance(result, Refusal):
-            await audit.record(session, at=now, actor=request.actor, action="change.refused",
-                               subject=_subject(directory, cal, request),
-                               after={"request": _request_json(request), **_refusal_json(directory, cal, result)})
+            await audit.record(
+                session,
+                at=now,
+                actor=request.actor,
+                action="change.refused",
+                subject=_subject(directory, cal, request),
+                after={"request": _request_json(request), **_refusal_json(directory, cal, result)},
+            )
             return Refused(result, request)
         request = result.request
         ids = []
         for n in result.overrides:
-            o = await add_override(session, start=n.start, end=n.end, person=n.person, created_at=now,
-                                   rotation=n.rotation, role=n.role, replaces=n.replaces, pipeline=n.pipeline,
-                                   reason=n.reason, created_by=request.actor)
+            o = await add_override(
+                session,
+                start=n.start,
+                end=n.end,
+                person=n.person,
+                created_at=now,
+                rotation=n.rotation,
+                role=n.role,
+                replaces=n.replaces,
+                pipeline=n.pipeline,
+                reason=n.reason,
+                created_by=request.actor,
+            )
             ids.append(o.id)
         record = await store.add_change(
-            session, kind=request.kind, created_by=request.actor, created_at=now, start=request.start,
-            end=request.end, person=request.person, other=request.other, target=request.target,
-            reason=request.reason, override_ids=ids,
+            session,
+            kind=request.kind,
+            created_by=request.actor,
+            created_at=now,
+            start=request.start,
+            end=request.end,
+            person=request.person,
+            other=request.other,
+            target=request.target,
+            reason=request.reason,
+            override_ids=ids,
         )
-        await audit.record(session, at=now, actor=request.actor, action=f"change.{request.kind}",
-                           subject=f"change:{record.id}", before={"on_call": _on_call(result.impact, "before")},
-                           after={"change": _record_json(record), "text": mrkdwn_to_text(
-                               describe_record(directory, cal.tz, record), directory),
-                               "on_call": _on_call(result.impact, "after"), "permission": result.permission})
+        await audit.record(
+            session,
+            at=now,
+            actor=request.actor,
+            action=f"change.{request.kind}",
+            subject=f"change:{record.id}",
+            before={"on_call": _on_call(result.impact, "before")},
+            after={
+                "change": _record_json(record),
+                "text": mrkdwn_to_text(describe_record(directory, cal.tz, record), directory),
+                "on_call": _on_call(result.impact, "after"),
+                "permission": result.permission,
+            },
+        )
         await _bump(session)
     applied = Applied(record, result)
     await notify_change(db, directory, applied, now, notify)
@@ -217,8 +316,14 @@ async def cancel_change(
         record = await store.get_change(session, change_id)
         if record is None:
             refusal = Refusal(RefusalKind.INVALID, f"There is no change #{change_id}.")
-            await audit.record(session, at=now, actor=actor, action="cancel.refused", subject=f"change:{change_id}",
-                               after={"refusal": refusal.kind, "text": refusal.reason})
+            await audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="cancel.refused",
+                subject=f"change:{change_id}",
+                after={"refusal": refusal.kind, "text": refusal.reason},
+            )
             return Refused(refusal, change_id=change_id)
         lo = min(record.start, now)
         hi = max(record.end, lo + timedelta(seconds=1))
@@ -226,16 +331,32 @@ async def cancel_change(
         aways = await store.aways_between(session, lo, hi)
         result = plan_cancel(directory, cal, _admins(directory, extra_admins), actor, record, overrides, aways, now)
         if isinstance(result, Refusal):
-            await audit.record(session, at=now, actor=actor, action="cancel.refused", subject=f"change:{change_id}",
-                               before={"change": _record_json(record)}, after=_refusal_json(directory, cal, result))
+            await audit.record(
+                session,
+                at=now,
+                actor=actor,
+                action="cancel.refused",
+                subject=f"change:{change_id}",
+                before={"change": _record_json(record)},
+                after=_refusal_json(directory, cal, result),
+            )
             return Refused(result, change_id=change_id)
         kept = await _apply_cancel(session, result)
         await store.mark_cancelled(session, change_id, at=now, by=actor, override_ids=kept)
         cancelled = replace(record, cancelled_at=now, cancelled_by=actor, override_ids=tuple(kept))
-        await audit.record(session, at=now, actor=actor, action="change.cancelled", subject=f"change:{change_id}",
-                           before={"change": _record_json(record), "on_call": _on_call(result.impact, "before")},
-                           after={"change": _record_json(cancelled), "on_call": _on_call(result.impact, "after"),
-                                  "permission": result.permission})
+        await audit.record(
+            session,
+            at=now,
+            actor=actor,
+            action="change.cancelled",
+            subject=f"change:{change_id}",
+            before={"change": _record_json(record), "on_call": _on_call(result.impact, "before")},
+            after={
+                "change": _record_json(cancelled),
+                "on_call": _on_call(result.impact, "after"),
+                "permission": result.permission,
+            },
+        )
         await _bump(session)
     done = Cancelled(cancelled, result.affected, result.impact)
     await notify_change(db, directory, done, now, notify)
@@ -247,9 +368,19 @@ async def _apply_cancel(session: AsyncSession, plan: CancelPlan) -> list[int]:
         await delete_override(session, override_id)
     kept = []
     for o in plan.keep:  # the history of an ongoing change, ending now; same precedence as before
-        new = await add_override(session, start=o.start, end=o.end, person=o.person, created_at=o.created_at,
-                                 rotation=o.rotation, role=o.role, replaces=o.replaces, pipeline=o.pipeline,
-                                 reason=o.reason, created_by=o.created_by)
+        new = await add_override(
+            session,
+            start=o.start,
+            end=o.end,
+            person=o.person,
+            created_at=o.created_at,
+            rotation=o.rotation,
+            role=o.role,
+            replaces=o.replaces,
+            pipeline=o.pipeline,
+            reason=o.reason,
+            created_by=o.created_by,
+        )
         kept.append(new.id)
     return kept
 
@@ -313,11 +444,15 @@ async def calendar_links(
         else:
             token, created = await tokens.token_for(session, person, now)
         if created:
-            await audit.record(session, at=now, actor=person, action="calendar.reset" if reset else "calendar.token",
-                               subject=f"calendar:{person}")
+            await audit.record(
+                session,
+                at=now,
+                actor=person,
+                action="calendar.reset" if reset else "calendar.token",
+                subject=f"calendar:{person}",
+            )
     base = f"{base_url.rstrip('/')}/calendar/{token}"
-    return CalendarLinks(person, f"{base}.ics", tuple((p, f"{base}/{p}.ics") for p in directory.pipelines),
-                         reset=reset)
+    return CalendarLinks(person, f"{base}.ics", tuple((p, f"{base}/{p}.ics") for p in directory.pipelines), reset=reset)
 
 
 async def feed(db: Database, token: str, pipeline: str | None, now: datetime) -> bytes | None:
@@ -347,6 +482,107 @@ async def fairness_report(db: Database, start: datetime, end: datetime) -> tuple
     return directory, fairness(directory, cal, start, end, overrides)
 
 
+# --- answering a command -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The answer to a change command; ``done`` is the change or cancellation made, whose DMs the
+    caller sends after answering (``notify_change``)."""
+
+    message: Message
+    outcome: str  # "ok" | "user_error"
+    done: Applied | Cancelled | None = None
+
+
+def _mistake(snap: Snapshot, result: Problem | NotFound) -> Message:
+    if isinstance(result, Problem):
+        return render_problem(result)
+    if result.kind == "target":
+        choices = ", ".join(f"`{v}`" for v in list(snap.directory.rotations)[:8])
+        text = (
+            f"I don't know a rotation, role or pipeline “{result.text}”. Try a rotation ({choices}), a role "
+            "(`R1`, `data-eng:R2`) or a pipeline (`profit`)."
+        )
+        return render_problem(Problem(text))
+    return render_not_found(snap.directory, result)
+
+
+async def answer_change(
+    db: Database,
+    snap: Snapshot,
+    command: ChangeCommand,
+    user: str | None,
+    now: datetime,
+    *,
+    extra_admins: Sequence[str] = (),
+    base_url: str = "http://localhost",
+) -> Answered:
+    """Answer a change command of person ``user`` at ``now`` (applying it when it is a change).
+
+    Every transport uses this: Slack (``bot.slack.changes``), the console and ``oncall-bot ask``.
+    A form (``ChangeModal``) needs Slack: elsewhere the answer says how to type the command.
+    """
+    d, tz = snap.directory, snap.calendar.tz
+    if isinstance(command, OverrideCommand | SwapCommand | AwayCommand):
+        request = resolve_request(command, snap, now, user)
+        if not isinstance(request, ChangeRequest):
+            return Answered(_mistake(snap, request), "user_error")
+        got = await apply_change(db, request, now, extra_admins=extra_admins)
+        if isinstance(got, Refused):
+            return Answered(render_refused(d, tz, got), "user_error")
+        return Answered(render_applied(d, tz, got), "ok", got)
+    if isinstance(command, CancelCommand):
+        cancelled = await cancel_change(db, command.change_id, user, now, extra_admins=extra_admins)
+        if isinstance(cancelled, Refused):
+            return Answered(render_refused(d, tz, cancelled), "user_error")
+        return Answered(render_cancelled(d, tz, cancelled), "ok", cancelled)
+    if isinstance(command, ChangesCommand):
+        listing = await list_changes(db, now, user, command.pipeline, extra_admins=extra_admins)
+        if isinstance(listing, NotFound):
+            return Answered(render_not_found(d, listing), "user_error")
+        return Answered(render_changes_list(d, tz, listing), "ok")
+    if isinstance(command, CalendarCommand):
+        if user is None:
+            return Answered(
+                render_problem(
+                    Problem("You are not one of the on-call directory's people, so you have no calendar feed.")
+                ),
+                "user_error",
+            )
+        links = await calendar_links(db, user, now, base_url, reset=command.reset)
+        return Answered(render_calendar(d, links), "ok")
+    if isinstance(command, FairnessCommand):
+        span = fairness_range(command, now, tz)
+        if isinstance(span, str):
+            return Answered(render_problem(Problem(span, "/oncall")), "user_error")
+        directory, report = await fairness_report(db, *span)
+        return Answered(render_fairness(directory, tz, FairnessResult(report)), "ok")
+    usage = next(u for u, _ in HELP_LINES if u.split()[1] == command.kind.value)
+    return Answered(
+        render_problem(Problem(f"The form needs Slack; here, type the whole command: `{usage}`.")), "user_error"
+    )
+
+
+async def answer_change_line(
+    db: Database, snap: Snapshot, line: str, now: datetime, user: str | None, settings: Settings
+) -> Answered | None:
+    """``line`` (e.g. ``/oncall away dec 24 dec 26``) answered when it is a change command, else
+    None (the caller answers it as before). For the console and ``oncall-bot ask``: no DMs."""
+    name, rest = split_command_line(line)
+    if name != "/oncall":
+        return None
+    try:
+        command = parse_change(" ".join(rest.split()))
+    except UsageError as exc:
+        return Answered(render_problem(Problem(str(exc), exc.command)), "user_error")
+    if command is None:
+        return None
+    return await answer_change(
+        db, snap, command, user, now, extra_admins=settings.admin_ids, base_url=public_base_url(settings)
+    )
+
+
 # --- before a shift -----------------------------------------------------------------------------
 
 
@@ -366,8 +602,9 @@ async def send_shift_notices(db: Database, now: datetime, lead: timedelta, notif
         if notice.key in known:
             continue
         async with db.sessions() as session, session.begin():
-            claimed = await store.claim_notice(session, key=notice.key, person=notice.person,
-                                               starts_at=notice.start, now=now)
+            claimed = await store.claim_notice(
+                session, key=notice.key, person=notice.person, starts_at=notice.start, now=now
+            )
         if not claimed:
             continue
         try:
@@ -379,10 +616,21 @@ async def send_shift_notices(db: Database, now: datetime, lead: timedelta, notif
             continue
         async with db.sessions() as session, session.begin():
             await store.mark_notice_sent(session, notice.key, now)
-            await audit.record(session, at=now, actor=None, action="shift_notice.sent", subject=notice.key,
-                               after={"person": notice.person, "start": notice.start,
-                                      "shifts": [{"pipeline": s.pipeline, "role": s.role, "window": s.window,
-                                                  "start": s.start, "end": s.end} for s in notice.shifts]})
+            await audit.record(
+                session,
+                at=now,
+                actor=None,
+                action="shift_notice.sent",
+                subject=notice.key,
+                after={
+                    "person": notice.person,
+                    "start": notice.start,
+                    "shifts": [
+                        {"pipeline": s.pipeline, "role": s.role, "window": s.window, "start": s.start, "end": s.end}
+                        for s in notice.shifts
+                    ],
+                },
+            )
         sent.append(notice.key)
     return sent
 
@@ -394,8 +642,9 @@ def slack_notifier(deps: SlackDeps) -> Notify:
         p = directory.people.get(person)
         if p is None or not p.slack_user_id:
             return
-        await deps.client.chat_postMessage(channel=p.slack_user_id, text=message.text, blocks=message.blocks_json(),
-                                           unfurl_links=False)
+        await deps.client.chat_postMessage(
+            channel=p.slack_user_id, text=message.text, blocks=message.blocks_json(), unfurl_links=False
+        )
 
     return notify
 

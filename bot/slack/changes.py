@@ -30,26 +30,17 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.changes import (
     Applied,
-    AwayCommand,
-    CalendarCommand,
     CancelCommand,
     Cancelled,
     ChangeCommand,
     ChangeModal,
-    ChangesCommand,
-    FairnessCommand,
-    FairnessResult,
-    OverrideCommand,
     Refused,
-    SwapCommand,
-    fairness_range,
     parse_change,
-    resolve_request,
 )
 from bot.commands.parse import UsageError
-from bot.commands.results import NotFound, Problem
+from bot.commands.results import Problem
 from bot.core.changes import ChangeKind, ChangeRequest, RefusalKind, find_target, week_of
-from bot.render.blocks import Message, error_message, render_not_found, render_problem
+from bot.render.blocks import Message, error_message, render_problem
 from bot.render.changes import (
     ChangeAction,
     ChangeView,
@@ -58,10 +49,6 @@ from bot.render.changes import (
     override_modal,
     refusal_text,
     render_applied,
-    render_calendar,
-    render_cancelled,
-    render_changes_list,
-    render_fairness,
     render_refused,
     result_view,
     swap_modal,
@@ -81,13 +68,6 @@ FEED_CACHE_SECONDS = 300
 
 def _pattern(action: ChangeAction) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(str(action))}(?::.*)?$")
-
-
-def _target_not_found(snap: Snapshot, nf: NotFound) -> Message:
-    choices = ", ".join(f"`{v}`" for v in list(snap.directory.rotations)[:8])
-    text = (f"I don't know a rotation, role or pipeline “{nf.text}”. Try a rotation ({choices}), a role "
-            "(`R1`, `data-eng:R2`) or a pipeline (`profit`).")
-    return Message(text, render_problem(Problem(text)).blocks)
 
 
 class Changes:
@@ -111,8 +91,10 @@ class Changes:
     def admins(self) -> tuple[str, ...]:
         return self.deps.settings.admin_ids
 
-    def notify_later(self, snap: Snapshot, result: Applied | Cancelled, now: datetime) -> None:
-        """DM the people affected after the answer (not in the way of it)."""
+    def changed(self, snap: Snapshot, result: Applied | Cancelled, now: datetime) -> None:
+        """After a change: the next answer reads the data again (it shows the change at once), and
+        the people affected get their DMs after the answer (not in the way of it)."""
+        self.ctx.cache.invalidate()
         work = svc.notify_change(self.deps.db, snap.directory, result, now, svc.slack_notifier(self.deps))
         self.deps.background.spawn(self._quiet(work, "change DMs"), name="change_dms")
 
@@ -125,57 +107,15 @@ class Changes:
     # -- commands ---------------------------------------------------------------------------------
 
     async def run(self, command: ChangeCommand, slack_user: str | None) -> tuple[Message, str]:
-        """The answer to a change command and its outcome label ("ok" | "user_error")."""
+        """The answer to a change command and its outcome label; the DMs follow in the background."""
         now = self.deps.clock()
         snap = await self.snapshot()
-        d, tz = snap.directory, snap.calendar.tz
-        user = self.person(snap, slack_user)
-        db = self.deps.db
-        if isinstance(command, OverrideCommand | SwapCommand | AwayCommand):
-            request = resolve_request(command, snap, now, user)
-            if isinstance(request, ChangeRequest):
-                return await self.apply(snap, request, now)
-            return self.mistake(snap, request), "user_error"
-        if isinstance(command, CancelCommand):
-            got = await svc.cancel_change(db, command.change_id, user, now, extra_admins=self.admins)
-            if isinstance(got, Refused):
-                return render_refused(d, tz, got), "user_error"
-            self.notify_later(snap, got, now)
-            return render_cancelled(d, tz, got), "ok"
-        if isinstance(command, ChangesCommand):
-            listing = await svc.list_changes(db, now, user, command.pipeline, extra_admins=self.admins)
-            if isinstance(listing, NotFound):
-                return render_not_found(d, listing), "user_error"
-            return render_changes_list(d, tz, listing), "ok"
-        if isinstance(command, CalendarCommand):
-            if user is None:
-                return render_problem(Problem("Your Slack user is not one of the on-call directory's people, "
-                                              "so you have no calendar feed.")), "user_error"
-            links = await svc.calendar_links(db, user, now, svc.public_base_url(self.deps.settings),
-                                             reset=command.reset)
-            return render_calendar(d, links), "ok"
-        if isinstance(command, FairnessCommand):
-            span = fairness_range(command, now, tz)
-            if isinstance(span, str):
-                return render_problem(Problem(span, "/oncall")), "user_error"
-            directory, report = await svc.fairness_report(db, *span)
-            return render_fairness(directory, tz, FairnessResult(report)), "ok"
-        raise TypeError(f"not a change command: {command!r}")
-
-    async def apply(self, snap: Snapshot, request: ChangeRequest, now: datetime) -> tuple[Message, str]:
-        d, tz = snap.directory, snap.calendar.tz
-        got = await svc.apply_change(self.deps.db, request, now, extra_admins=self.admins)
-        if isinstance(got, Refused):
-            return render_refused(d, tz, got), "user_error"
-        self.notify_later(snap, got, now)
-        return render_applied(d, tz, got), "ok"
-
-    def mistake(self, snap: Snapshot, result: Problem | NotFound) -> Message:
-        if isinstance(result, Problem):
-            return render_problem(result)
-        if result.kind == "target":
-            return _target_not_found(snap, result)
-        return render_not_found(snap.directory, result)
+        answered = await svc.answer_change(self.deps.db, snap, command, self.person(snap, slack_user), now,
+                                           extra_admins=self.admins,
+                                           base_url=svc.public_base_url(self.deps.settings))
+        if answered.done is not None:
+            self.changed(snap, answered.done, now)
+        return answered.message, answered.outcome
 
     async def answer_slash(self, body: dict[str, Any], command: ChangeCommand) -> BoltResponse:
         """Answer in the ack when the work is quick; else say so and answer via the response_url."""
@@ -322,7 +262,7 @@ class Changes:
                       errors={str(field): mrkdwn_to_text(refusal_text(d, tz, got.refusal), d)[:1900]})
             return
         await ack(response_action="update", view=result_view("Done", render_applied(d, tz, got)))
-        self.notify_later(snap, got, now)
+        self.changed(snap, got, now)
 
     async def _form_later(self, task: asyncio.Task[Applied | Refused], snap: Snapshot, body: dict[str, Any],
                           now: datetime) -> None:
@@ -336,7 +276,7 @@ class Changes:
             await self.reply(body, render_refused(d, tz, got))
             return
         await self.reply(body, render_applied(d, tz, got))
-        self.notify_later(snap, got, now)
+        self.changed(snap, got, now)
 
 
 def _instant(epoch: Any) -> datetime | None:

@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from bot.commands.changes import Applied, Cancelled, ChangesList, Refused
+from bot.config import Settings
 from bot.core.changes import ChangeKind, ChangeRequest, RefusalKind, Target
 from bot.core.coverage import oncall_at
 from bot.core.model import Directory
@@ -187,3 +188,33 @@ async def test_feeds_by_token(db: Database) -> None:
     assert await svc.feed(db, "not-a-token", None, MON) is None
     await svc.calendar_links(db, "de2", MON, "https://bot.example", reset=True)
     assert await svc.feed(db, token, None, MON) is None
+
+
+async def test_answer_change_line_for_the_console(db: Database, settings: Settings) -> None:
+    snap = await load_snapshot(db)
+    d = snap.directory
+
+    async def ask(line: str, user: str | None = "fin2") -> svc.Answered | None:
+        return await svc.answer_change_line(db, snap, line, MON, user, settings)
+
+    assert await ask("/oncall engagement") is None
+    assert await ask("/runbook profit") is None
+    assert await ask("help") is None
+    done = await ask("/oncall override finance @fin3 tue wed dentist")
+    assert done is not None and done.outcome == "ok" and isinstance(done.done, Applied)
+    assert message_to_text(done.message, d).startswith(":white_check_mark: Done (#1): @Farah Flores covers Finance")
+    listing = await ask("changes")  # a bare line is an /oncall argument, as in the console
+    assert listing is not None and "#1" in message_to_text(listing.message, d)
+    form = await ask("/oncall away")
+    assert form is not None and form.outcome == "user_error"
+    assert "type the whole command: `/oncall away FROM TO [@cover]`" in message_to_text(form.message, d)
+    wrong = await ask("/oncall override R1 tuesday")
+    assert wrong is not None and "Name who covers" in message_to_text(wrong.message, d)
+    link = await ask("/oncall calendar")
+    assert link is not None and f"http://localhost:{settings.http_port}/calendar/" in message_to_text(link.message, d)
+    stranger = await ask("/oncall calendar", None)
+    assert stranger is not None and stranger.outcome == "user_error"
+    fair = await ask("/oncall fairness 2026-11-02 2026-11-08")
+    assert fair is not None and "Fairness" in message_to_text(fair.message, d)
+    cancel = await ask("/oncall cancel 1", "fin3")
+    assert cancel is not None and isinstance(cancel.done, Cancelled)
