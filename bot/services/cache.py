@@ -34,12 +34,13 @@ from bot.storage.bootstrap import Database
 
 DATA_VERSION_KEY = "data_version"
 
-_FINGERPRINT = text(
+_FINGERPRINT_SQL = (
     "SELECT (SELECT value FROM meta WHERE key = 'seed.digest'),"
     " (SELECT value FROM meta WHERE key = 'data_version'),"
     " (SELECT count(*) FROM overrides),"
     " (SELECT max(id) FROM overrides)"
 )
+_FINGERPRINT = text(_FINGERPRINT_SQL)
 
 
 async def get_data_version(session: AsyncSession) -> int:
@@ -94,11 +95,10 @@ class _Probe:
                 raise
             self._conn = conn
         try:
-            sql = str(_FINGERPRINT)
             if dialect == "sqlite":
-                rows = await self._driver.execute_fetchall(sql)
+                rows = await self._driver.execute_fetchall(_FINGERPRINT_SQL)
                 return tuple(rows[0])
-            return tuple(await self._driver.fetchrow(sql))
+            return tuple(await self._driver.fetchrow(_FINGERPRINT_SQL))
         except BaseException:
             await self.close(broken=True)  # not kept: the next query opens another connection
             raise

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -37,6 +37,7 @@ class Answer:
     message: Message
     outcome: str  # "ok" | "user_error"
     seconds: float
+    blocks: list[dict[str, Any]]  # the message's blocks as validated JSON (shared: do not modify)
 
 
 def action_pattern(action: Action) -> re.Pattern[str]:
@@ -49,25 +50,35 @@ def is_mistake(result: object) -> bool:
 
 
 async def answer(ctx: BotContext, line: str, slack_user: str | None) -> Answer:
-    """``line`` (e.g. ``/oncall engagement``) answered now for Slack user ``slack_user``."""
+    """``line`` (e.g. ``/oncall engagement``) answered now for Slack user ``slack_user``.
+
+    The answer is the one at the current second (see ``bot.slack.memo.SecondMemo``): the same
+    question asked again within that second, on the same data, is not computed again.
+    """
     started = time.perf_counter()
     snapshot = await ctx.cache.get()
+    second = ctx.deps.clock().replace(microsecond=0)
+    key = (line, slack_user)
+    known: Answer | None = ctx.answers.get(snapshot, second, key)
+    if known is not None:
+        return replace(known, seconds=time.perf_counter() - started)
     user = ctx.cache.person_id(snapshot, slack_user)
-    asked = ask_snapshot(snapshot, line, ctx.deps.clock(), user)
+    asked = ask_snapshot(snapshot, line, second, user)
     message = render_result(snapshot.directory, snapshot.calendar.tz, asked.result, user)
-    if is_mistake(asked.result):
-        return Answer(message, "user_error", time.perf_counter() - started)
-    return Answer(message, "ok", time.perf_counter() - started)
+    outcome = "user_error" if is_mistake(asked.result) else "ok"
+    got = Answer(message, outcome, time.perf_counter() - started, ctx.blocks.blocks(message))
+    ctx.answers.put(snapshot, second, key, got)
+    return got
 
 
 def _is_share(element: dict[str, Any]) -> bool:
     return str(element.get("action_id", "")).startswith(f"{Action.SHARE}:")
 
 
-def blocks_for_channel(message: Message, shared_by: str | None = None) -> list[dict[str, Any]]:
+def blocks_for_channel(message: Message | list[dict[str, Any]], shared_by: str | None = None) -> list[dict[str, Any]]:
     """The message's blocks for everyone to see: no "Share in channel" button, and who shared it."""
     blocks: list[dict[str, Any]] = []
-    for block in message.blocks_json():
+    for block in message.blocks_json() if isinstance(message, Message) else message:
         if block.get("type") == "actions":
             elements = [e for e in block.get("elements", []) if not _is_share(e)]
             if not elements:
@@ -106,7 +117,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         with metrics.timed(name) as outcome:
             got = await answer(ctx, _slash_line(command), command.get("user_id"))
             outcome["outcome"] = got.outcome
-            await ack(response_type="ephemeral", text=got.message.text, blocks=got.message.blocks_json())
+            await ack(response_type="ephemeral", text=got.message.text, blocks=got.blocks)
 
     @app.action(action_pattern(Action.RUN_COMMAND))
     async def on_run_command(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -140,7 +151,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             if got.outcome != "ok" or not channel:  # nothing worth sharing: tell the clicker why
                 await reply(got.message)
                 return
-            blocks = blocks_for_channel(got.message, shared_by=user)
+            blocks = blocks_for_channel(got.blocks, shared_by=user)
             try:
                 await ctx.deps.client.chat_postMessage(channel=channel, text=got.message.text, blocks=blocks)
             except SlackApiError as exc:
@@ -162,10 +173,10 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         async def post(message: Message, ephemeral: bool) -> None:
             if ephemeral and user:
                 await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
-                                                text=message.text, blocks=message.blocks_json())
+                                                text=message.text, blocks=ctx.blocks.blocks(message))
             else:
                 await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text,
-                                              blocks=blocks_for_channel(message))
+                                              blocks=blocks_for_channel(ctx.blocks.blocks(message)))
 
         async def reply_to_mention() -> None:
             line = mention_command(str(event.get("text", "")), bot_user)
@@ -204,7 +215,7 @@ def _reply_for(ctx: BotContext, body: dict[str, Any], respond: Any, *, replace: 
     async def reply(message: Message) -> None:
         if body.get("response_url"):
             await respond(response_type="ephemeral", replace_original=replace, text=message.text,
-                          blocks=message.blocks_json())
+                          blocks=ctx.blocks.blocks(message))
         elif trigger_id:
             await client.views_open(trigger_id=trigger_id, view=modal_view("On-call bot", message))
         elif user:

@@ -105,12 +105,14 @@ async def test_bad_time_is_said_ephemerally(bot: RunningBot) -> None:
 
 
 async def test_answers_follow_the_data(bot: RunningBot) -> None:
-    """An override written by anyone (here straight into the database) shows in the next answer."""
+    """An override written by anyone (here straight into the database) shows in the answers once
+    the cache checks again: at most a second later, or at once after ``invalidate()``."""
     before = await command(bot, "/oncall", "engagement")
     assert before["text"].startswith("Engagement: <@U0DE00002>")
     async with bot.deps.db.sessions.begin() as session:
         await add_override(session, start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=2), person="de1",
                            rotation="data-eng", role="R2", created_at=NOW, reason="swap")
+    bot.ctx.cache.invalidate()
     after = await command(bot, "/oncall", "engagement")
     assert after["text"].startswith(f"Engagement: <@{DANA}>"), after["text"]
     assert bot.ctx.cache.loads == 2
