@@ -34,6 +34,7 @@ from enum import StrEnum
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from bot.core.answer import Segment
 from bot.core.calendar import CompanyCalendar
 from bot.core.coverage import schedule
 from bot.core.model import Directory, Override, SlotRef
@@ -382,8 +383,10 @@ def next_available(
 # --- what changes -----------------------------------------------------------------------------
 
 
-def _person(h: object) -> str | None:
-    return getattr(h, "person", None)
+def on_call(seg: Segment, role: str) -> str | None:
+    """Who holds ``role`` ("primary" or "secondary") in a segment; None when it is not covered."""
+    holder = seg.primary if role == "primary" else seg.secondary
+    return holder.person if seg.covered and holder is not None else None
 
 
 def impact(
@@ -409,8 +412,7 @@ def impact(
             sa, sb = a[i], b[j]
             hi = min(sa.end, sb.end)
             for role in ROLES:
-                was = _person(getattr(sa, role)) if sa.covered else None
-                now = _person(getattr(sb, role)) if sb.covered else None
+                was, now = on_call(sa, role), on_call(sb, role)
                 if was != now:
                     window = sb.window or sa.window
                     last = pieces[-1] if pieces else None
@@ -538,7 +540,7 @@ def _plan_override(
     perm = all_of(may_change_rotation(directory, admins, request.actor, r) for r in rotations)
     if not perm:
         return Refusal(RefusalKind.FORBIDDEN, perm.reason)
-    return _finish(directory, cal, request, overrides, aways, (new,), pipelines, perm, (), now)
+    return _finish(directory, cal, request, overrides, aways, (new,), pipelines, perm, now)
 
 
 def _plan_swap(
@@ -564,7 +566,7 @@ def _plan_swap(
     if not perm:
         return Refusal(RefusalKind.FORBIDDEN, perm.reason)
     pipelines = _pipelines_of(directory, [*mine, *theirs])
-    return _finish(directory, cal, request, overrides, aways, tuple(new), pipelines, perm, (), now)
+    return _finish(directory, cal, request, overrides, aways, tuple(new), pipelines, perm, now)
 
 
 def _plan_away(
@@ -597,15 +599,14 @@ def _plan_away(
     if not perm:
         return Refusal(RefusalKind.FORBIDDEN, perm.reason)
     plan = _finish(directory, cal, request, overrides, aways, tuple(_merge(new)), tuple(directory.pipelines),
-                   perm, (), now)
+                   perm, now)
     if isinstance(plan, Refusal):
         return plan
     after = _with(overrides, plan.overrides, now, request.actor)
     for pid in directory.pipelines:
         for seg in schedule(directory, cal, pid, request.start, request.end, after):
             for role in ROLES:
-                h = getattr(seg, role)
-                if seg.covered and h is not None and h.person == subject:
+                if on_call(seg, role) == subject:
                     others = _others_for(uncovered, seg.start, seg.end)
                     why = "Nobody is left to cover it" if others is not None else "They would still be on call"
                     return Refusal(RefusalKind.NOBODY, why, person=subject, pipeline=pid, role=role,
@@ -660,8 +661,7 @@ def _pipelines_of(directory: Directory, held: Sequence[Holding]) -> tuple[str, .
 
 def _finish(
     directory: Directory, cal: CompanyCalendar, request: ChangeRequest, overrides: Sequence[Override],
-    aways: Sequence[Away], new: tuple[NewOverride, ...], pipelines: tuple[str, ...], perm: Decision,
-    notes: tuple[str, ...], now: datetime,
+    aways: Sequence[Away], new: tuple[NewOverride, ...], pipelines: tuple[str, ...], perm: Decision, now: datetime,
 ) -> Plan | Refusal:
     after = _with(overrides, new, now, request.actor)
     changes = impact(directory, cal, pipelines, overrides, after, request.start, request.end)
@@ -679,8 +679,7 @@ def _finish(
             return Refusal(RefusalKind.NO_CHANGE, "Nothing would change: that person already covers it then, "
                                                   "or no pipeline window uses it in that time.")
         return Refusal(RefusalKind.NO_CHANGE, "Nothing would change: no pipeline window uses their slots then.")
-    notes = (*notes, *_double_duty(directory, cal, after, changes))
-    return Plan(request, new, tuple(changes), perm.reason, notes)
+    return Plan(request, new, tuple(changes), perm.reason, tuple(_double_duty(directory, cal, after, changes)))
 
 
 # --- cancelling -------------------------------------------------------------------------------

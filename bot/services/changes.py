@@ -118,34 +118,14 @@ async def _bump(session: AsyncSession) -> None:
     await bump_data_version(session)
 
 
-def _request_json(r: ChangeRequest) -> dict[str, Any]:
-    return {
-        "kind": r.kind,
-        "start": r.start,
-        "end": r.end,
-        "person": r.person,
-        "other": r.other,
-        "target": str(r.target) if r.target else None,
-        "reason": r.reason,
-    }
+def _change_json(r: ChangeRequest | ChangeRecord) -> dict[str, Any]:
+    return {"kind": r.kind, "start": r.start, "end": r.end, "person": r.person, "other": r.other,
+            "target": str(r.target) if r.target else None, "reason": r.reason}
 
 
 def _record_json(r: ChangeRecord) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "created_by": r.created_by,
-        "created_at": r.created_at,
-        "start": r.start,
-        "end": r.end,
-        "person": r.person,
-        "other": r.other,
-        "target": str(r.target) if r.target else None,
-        "reason": r.reason,
-        "overrides": list(r.override_ids),
-        "cancelled_at": r.cancelled_at,
-        "cancelled_by": r.cancelled_by,
-    }
+    return {"id": r.id, **_change_json(r), "created_by": r.created_by, "created_at": r.created_at,
+            "overrides": list(r.override_ids), "cancelled_at": r.cancelled_at, "cancelled_by": r.cancelled_by}
 
 
 def _on_call(impact: Sequence[ShiftChange], side: str) -> list[dict[str, Any]]:
@@ -247,7 +227,7 @@ async def apply_change(
                 actor=request.actor,
                 action="change.refused",
                 subject=_subject(directory, cal, request),
-                after={"request": _request_json(request), **_refusal_json(directory, cal, result)},
+                after={"request": _change_json(request), **_refusal_json(directory, cal, result)},
             )
             return Refused(result, request)
         request = result.request
