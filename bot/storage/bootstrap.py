@@ -15,7 +15,7 @@ from bot.seed.schema import SeedIn
 from bot.seed.validate import SeedError, dump_seed, parse_seed_text
 from bot.storage.db import create_engine, display_url, session_factory
 from bot.storage.meta import lock
-from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade
+from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade_on
 from bot.storage.seedstore import SEED_LOCK_KEY, SeedChanges, apply_seed, export_seed, has_seed
 
 
@@ -41,11 +41,6 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _steps(migration: Migration) -> str:
-    start = f"from {migration.from_revision} " if migration.from_revision else ""
-    return f"{start}to {migration.to_revision}"
-
-
 def _shown(path: Path) -> str:
     """``path`` relative to the working directory when it is inside it."""
     try:
@@ -68,41 +63,45 @@ def _only_version_table(connection: Connection) -> bool:
     return set(inspect(connection).get_table_names()) <= {"alembic_version"}
 
 
-async def _migrate(engine: AsyncEngine) -> Migration | None:
-    """Bring the schema to head where allowed; the migration done, or None."""
-    current, head = await current_revision(engine), head_revision()
-    if current == head:
-        return None
+async def _check_migratable(engine: AsyncEngine, current: str | None, head: str) -> None:
+    """Raise ``DatabaseNotReady`` unless the bot may bring this database to ``head`` itself."""
     if current is not None and not is_known_revision(current):
         raise DatabaseNotReady(
             f"database is at revision {current}, which this version of the bot does not know "
             f"(its head is {head}): run a newer bot"
         )
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
-            empty = await conn.run_sync(_only_version_table)
-        if not empty and await current_revision(engine) == head:  # another process just migrated it
-            return None
-        if not empty:
-            raise DatabaseNotReady(
-                f"database is at revision {current or '(none)'}, head is {head}: run `oncall-bot db upgrade`"
-            )
-    done = await upgrade(engine)
-    return done if done.changed else None  # None: another process was quicker
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        empty = await conn.run_sync(_only_version_table)
+    if not empty and await current_revision(engine) != head:  # (at head: another process just did it)
+        raise DatabaseNotReady(
+            f"database is at revision {current or '(none)'}, head is {head}: run `oncall-bot db upgrade`"
+        )
 
 
-async def _load_if_empty(db: Database, path: Path) -> SeedIn | None:
-    """Load the seed file when the database has no seed; the seed loaded, or None."""
-    async with db.sessions() as session:
-        if await has_seed(session):
-            return None
-    seed = read_seed_file(path)
-    async with db.sessions.begin() as session:
-        await lock(session, SEED_LOCK_KEY)
-        if await has_seed(session):  # another process was quicker
-            return None
-        await apply_seed(session, seed)
-    return seed
+async def _prepare(db: Database, seed_path: Path) -> tuple[Migration, SeedIn | None] | None:
+    """Migrate and seed the database where needed, all in one transaction (so that of several
+    processes opening a new database at once, one does both and the others find it done).
+
+    The migration and the seed loaded (None: it had one), or None when there was nothing to do.
+    """
+    current, head = await current_revision(db.engine), head_revision()
+    if current == head:
+        async with db.sessions() as session:
+            if await has_seed(session):
+                return None
+    else:
+        await _check_migratable(db.engine, current, head)
+    async with db.engine.begin() as conn:
+        migration = await upgrade_on(conn)
+        async with db.sessions(bind=conn) as session:
+            await lock(session, SEED_LOCK_KEY)
+            if await has_seed(session):
+                return (migration, None) if migration.changed else None
+            seed = read_seed_file(seed_path)
+            await apply_seed(session, seed)
+    return migration, seed
 
 
 async def open_database(settings: Settings, *, say: Callable[[str], None] = print) -> Database:
@@ -110,32 +109,36 @@ async def open_database(settings: Settings, *, say: Callable[[str], None] = prin
 
     A database with no or an older schema is migrated: always on SQLite, on PostgreSQL only
     when it is empty (otherwise ``DatabaseNotReady``: migrating a shared server is an operator's
-    step). A database without a seed gets ``settings.seed_path``. When it did anything, it says so
-    in one line; an up-to-date database opens silently.
+    step). A database without a seed gets ``settings.seed_path`` (a bad file: ``SeedError`` and
+    nothing written). When it did anything, it says so in one line; an up-to-date database opens
+    silently.
     """
     engine = create_engine(settings.database_url)
     db = Database(engine, session_factory(engine))
     try:
-        migrated = await _migrate(engine)
-        loaded = await _load_if_empty(db, settings.seed_path)
+        done = await _prepare(db, settings.seed_path)
     except BaseException:
         await db.close()
         raise
-    where = display_url(engine.url)
-    if loaded is not None:
-        counts = f"{_count(len(loaded.pipelines), 'pipeline', 'pipelines')}, " + _count(
-            len(loaded.people), "person", "people"
-        )
-        what = f"loaded {_shown(settings.seed_path)} ({counts})"
-        if migrated is None:
-            say(f"Database at {where}: {what}.")
-        elif migrated.from_revision is None:
-            say(f"New database at {where}: migrated and {what}.")
-        else:
-            say(f"Database at {where}: migrated {_steps(migrated)} and {what}.")
-    elif migrated is not None:
-        say(f"Database at {where}: migrated {_steps(migrated)}.")
+    if done is not None:
+        say(_what_was_done(display_url(engine.url), settings.seed_path, *done))
     return db
+
+
+def _what_was_done(where: str, seed_path: Path, migration: Migration, loaded: SeedIn | None) -> str:
+    steps = ""
+    if migration.changed:
+        start = f"from {migration.from_revision} " if migration.from_revision else ""
+        steps = f"migrated {start}to {migration.to_revision}"
+    if loaded is None:
+        return f"Database at {where}: {steps}."
+    counts = f"{_count(len(loaded.pipelines), 'pipeline', 'pipelines')}, " + _count(
+        len(loaded.people), "person", "people"
+    )
+    what = f"loaded {_shown(seed_path)} ({counts})"
+    if migration.changed and migration.from_revision is None:
+        return f"New database at {where}: migrated and {what}."
+    return f"Database at {where}: {steps} and {what}." if steps else f"Database at {where}: {what}."
 
 
 async def load_seed_file_into(db: Database, path: str | Path) -> SeedChanges:

@@ -21,7 +21,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = ROOT / "migrations"
@@ -97,20 +97,26 @@ def _migrate(connection: Connection, step: Callable[[Config], None]) -> Migratio
     return Migration(config.attributes.get("from_revision"), _current(connection))
 
 
-async def _run(engine: AsyncEngine, step: Callable[[Config], None]) -> Migration:
-    lock = _loop_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    async with lock, engine.begin() as conn:
+async def _run(conn: AsyncConnection, step: Callable[[Config], None]) -> Migration:
+    async with _loop_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
         return await conn.run_sync(_migrate, step)
+
+
+async def upgrade_on(conn: AsyncConnection, revision: str = "head") -> Migration:
+    """Migrate up to ``revision`` on ``conn``, in the caller's transaction (no-op when there)."""
+    return await _run(conn, lambda config: command.upgrade(config, revision))
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> Migration:
     """Migrate the database up to ``revision`` in one transaction (a no-op when it is there)."""
-    return await _run(engine, lambda config: command.upgrade(config, revision))
+    async with engine.begin() as conn:
+        return await upgrade_on(conn, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> Migration:
     """Migrate the database down to ``revision`` (``"base"``: drop everything) in one transaction."""
-    return await _run(engine, lambda config: command.downgrade(config, revision))
+    async with engine.begin() as conn:
+        return await _run(conn, lambda config: command.downgrade(config, revision))
 
 
 def _diffs(connection: Connection) -> list[Any]:

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.seed.validate import SeedError
 from bot.storage.bootstrap import DatabaseNotReady, export_seed_text, open_database
 from bot.storage.db import create_engine, display_url
-from bot.storage.migrate import head_revision, upgrade
+from bot.storage.migrate import current_revision, head_revision, upgrade
 
 from .helpers import ROOT
 
@@ -57,15 +58,20 @@ async def test_a_migrated_database_without_a_seed_gets_one(settings: Settings) -
     assert said[0].startswith(f"Database at {display_url(settings.database_url)}: loaded ")
 
 
-async def test_a_bad_seed_file_leaves_a_new_database_without_seed(settings: Settings, tmp_path: Path) -> None:
+async def test_a_bad_seed_file_leaves_a_new_database_untouched(settings: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nteams: []\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="calendar"):
+    with pytest.raises(SeedError, match="calendar"):
         await open_database(settings.model_copy(update={"seed_path": bad}), say=print)
+    engine = create_engine(settings.database_url)
+    try:
+        assert await current_revision(engine) is None  # the migration went with the failed load
+    finally:
+        await engine.dispose()
     said: list[str] = []
-    db = await open_database(settings, say=said.append)  # a good file later: loaded then
+    db = await open_database(settings, say=said.append)  # a good file later: a new database then
     await db.close()
-    assert said[0].startswith("Database at ") and "loaded" in said[0]
+    assert len(said) == 1 and said[0].startswith("New database at ")
 
 
 async def _execute(url: str, *statements: str) -> None:
