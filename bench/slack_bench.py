@@ -13,7 +13,7 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test), with 1 and 50 concurrent cli
 runs in a process of its own; the clients run here. Targets: bot p50 within 1.5x of the floor;
 bot p99 under 100 ms at 50 concurrent clients.
 
-    .venv/bin/python bench/slack_bench.py [--requests 600] [--rounds 2]
+    .venv/bin/python bench/slack_bench.py [--requests 1000] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def command_body(text: str) -> str:
     })
 
 
-async def measure(url: str, requests: int, concurrency: int, check: bool) -> list[float]:
+async def measure(url: str, requests: int, concurrency: int, check: bool, warmup: int = WARMUP) -> list[float]:
     """Latencies (seconds) of ``requests`` signed /oncall engagement, ``concurrency`` at a time."""
     body = command_body("engagement")
     latencies: list[float] = []
@@ -146,7 +146,7 @@ async def measure(url: str, requests: int, concurrency: int, check: bool) -> lis
                 raise RuntimeError(f"bad answer {response.status}: {text[:200]}")
             return elapsed
 
-        for _ in range(WARMUP):
+        for _ in range(warmup):
             await one()
         per_worker = requests // concurrency
 
@@ -219,8 +219,8 @@ async def _pg_admin(base: Any, sql: str) -> None:
 
 
 def run(requests: int, rounds: int) -> None:
-    print(f"signed /oncall engagement over loopback HTTP; {requests} requests per run after {WARMUP} warm-up, "
-          f"{rounds} round(s) alternating floor and bot; each server in its own process")
+    print(f"signed /oncall engagement over loopback HTTP; {requests} requests per configuration and server, in "
+          f"{rounds} alternating floor/bot runs after {WARMUP} warm-up requests; each server in its own process")
     print(f"{'db':<11}{'clients':>8}  {'floor p50':>9} {'p99':>7}  {'bot p50':>8} {'p99':>7}  "
           f"{'p50 ratio':>9}  {'default-runner floor p50/p99':>29}  targets")
     with tempfile.TemporaryDirectory() as tmp:
@@ -236,10 +236,15 @@ def run(requests: int, rounds: int) -> None:
                 try:
                     for concurrency in (1, 50):
                         got: dict[str, list[float]] = {k: [] for k in servers}
-                        for _ in range(rounds):
+                        for kind in ("floor", "bot"):  # warm both servers at this concurrency
+                            asyncio.run(measure(servers[kind].url, 0, concurrency, check=False))
+                        # short alternating runs, so that both servers see the same machine (at least 5
+                        # requests per client per run)
+                        runs = max(1, min(rounds, requests // (concurrency * 5)))
+                        for _ in range(runs):
                             for kind in ("floor", "bot"):
-                                got[kind] += asyncio.run(measure(servers[kind].url, requests, concurrency,
-                                                                 check=kind == "bot"))
+                                got[kind] += asyncio.run(measure(servers[kind].url, requests // runs,
+                                                                 concurrency, check=kind == "bot", warmup=10))
                         got["floor-default"] = asyncio.run(
                             measure(servers["floor-default"].url, min(requests, 300), concurrency, check=False))
                         f50, f99 = pct(got["floor"], 0.5), pct(got["floor"], 0.99)
@@ -263,8 +268,8 @@ def run(requests: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=600, help="requests per run (default 600)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating floor/bot rounds (default 2)")
+    parser.add_argument("--requests", type=int, default=1000, help="requests per configuration (default 1000)")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating floor/bot runs (default 10)")
     parser.add_argument("--serve", choices=["bot", "floor", "floor-default"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()

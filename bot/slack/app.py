@@ -114,12 +114,13 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     app.use(DedupeEvents(RecentIds()))
 
     _contexts[app] = ctx
-    from bot.slack import commands, home, incidents, scheduled  # they import this module: imported late
+    from bot.slack import changes, commands, home, incidents, scheduled  # they import this module
 
     commands.register(app, ctx)
     home.register(app, ctx)
     incidents.register(app, deps)
     scheduled.register(app, deps)
+    changes.register(app, deps)
     commands.register_fallbacks(app, ctx)  # last: only what no listener above took
     return app
 

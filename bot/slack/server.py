@@ -24,6 +24,7 @@ from sqlalchemy import text
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.services.cache import SnapshotCache
+from bot.slack import changes
 from bot.slack.app import SNAPSHOT_MAX_STALENESS, build_app, context_of
 from bot.slack.client import close_client, is_loopback, make_client
 from bot.slack.deps import SlackDeps
@@ -83,7 +84,8 @@ def build_web_app(
     serve_events: bool = True,
 ) -> web.Application:
     """The HTTP side: POST /slack/events (bolt: signature and 5-minute window checked),
-    GET /healthz (200 when the database and Slack answer, else 503, JSON), GET /metrics."""
+    GET /healthz (200 when the database and Slack answer, else 503, JSON), GET /metrics, and the
+    schedule-change feature's calendar feeds (GET /calendar/TOKEN.ics)."""
     metrics: Metrics = metrics_of(deps.client)
     link = SlackLink(deps.client, socket)
 
@@ -105,6 +107,7 @@ def build_web_app(
         web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
+    changes.add_routes(web_app, deps)  # GET /calendar/TOKEN.ics feeds
     return web_app
 
 
