@@ -2,7 +2,8 @@
 
 - ``db_url``: a new, empty database, once on SQLite (a file in tmp_path) and once on PostgreSQL
   (a database of its own on the server of ONCALL_TEST_PG_URL, default
-  postgresql+asyncpg://postgres@127.0.0.1:5432/test, dropped afterwards). When no server answers,
+  postgresql+asyncpg://postgres@127.0.0.1:5432/test, named test_<pid>_<random> and dropped
+  afterwards; ones left by killed test processes are dropped by the next run). When no server answers,
   scripts/ensure-postgres.sh is tried once; if still none, the PostgreSQL cases are skipped, or
   fail when CI is set.
 - ``db``: ``db_url`` opened with ``open_database``: migrated, data/seed.yaml loaded.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import socket
 import subprocess
 import uuid
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.config import Settings
@@ -73,6 +75,33 @@ def postgres_server() -> tuple[URL | None, str]:
                   f"could not start one:\n{done.stderr.strip()}")
 
 
+_swept: set[str] = set()
+
+
+async def _drop_leftovers(conn: AsyncConnection, prefix: str) -> None:
+    """Once per run, drop test databases left by test processes of this machine that were killed
+    before their teardown (the name carries the creating process id). Local servers only."""
+    if prefix in _swept or conn.engine.url.host not in ("127.0.0.1", "localhost", "::1"):
+        return
+    _swept.add(prefix)
+    pattern = re.compile(rf"{re.escape(prefix)}_(\d+)_[0-9a-f]{{8}}")
+    names = (await conn.exec_driver_sql("SELECT datname FROM pg_database")).scalars().all()
+    for old in names:
+        m = pattern.fullmatch(old)
+        if m and not _alive(int(m.group(1))):
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process
+    return True
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A new, empty database's URL, on each dialect."""
@@ -84,12 +113,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    name = f"{server.database or 'test'}_{uuid.uuid4().hex[:12]}"
+    prefix = server.database or "test"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_async_engine(
         server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )
     try:
         async with admin.connect() as conn:
+            await _drop_leftovers(conn, prefix)
             await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
             yield server.set(database=name).render_as_string(hide_password=False)
