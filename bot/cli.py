@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_db_ops, cmd_doctor
+from bot.cli_ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_db_ops, cmd_doctor, cmd_run_ops
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -341,7 +341,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine
     "owners": cmd_owners,
     "ask": cmd_ask,
     "console": cmd_console,
-    "run": cmd_run,
+    "run": cmd_run_ops,
     "db": cmd_db_ops,
     "doctor": cmd_doctor,
     "seed": cmd_seed,

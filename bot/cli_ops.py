@@ -50,6 +50,18 @@ async def cmd_doctor(args: argparse.Namespace, settings: Settings, now: datetime
     return report.exit_code
 
 
+async def cmd_run_ops(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    """``oncall-bot run``: with Slack credentials, the bot's logging first (ONCALL_LOG_FORMAT,
+    request ids, redaction); then ``bot.cli.cmd_run``. The console keeps a quiet terminal."""
+    from bot.cli import cmd_run
+
+    if settings.slack_bot_token is not None:
+        from bot.ops.logging import configure_logging
+
+        configure_logging(settings)
+    return await cmd_run(args, settings, now)
+
+
 async def cmd_db_upgrade_locked(args: argparse.Namespace, settings: Settings) -> int:
     """``oncall-bot db upgrade --lock [--wait SECONDS] [--lock-timeout SECONDS]``."""
     from bot.ops.logging import configure_logging, format_exception_safely, redact, safe_url

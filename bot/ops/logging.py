@@ -28,7 +28,7 @@ import re
 import secrets as _secrets
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
@@ -44,9 +44,9 @@ delivery_id_var: ContextVar[str | None] = ContextVar("oncall_delivery_id", defau
 
 # xoxb- (bot), xoxp- (user), xoxa-/xoxr-/xoxs- (legacy), xoxe- and xoxe.xoxp- (rotating/refresh),
 # xapp- (app-level). Everything after the prefix up to a character a token never holds.
-_TOKEN = re.compile(r"\bx(?:ox[a-z]|app)(?:\.xox[a-z])?-[A-Za-z0-9-]*")
-# scheme://user:password@host -> scheme://user:[REDACTED]@host
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?=@)")
+_TOKEN = re.compile(r"\bx(?:ox[a-z]|app)(?:\.xox[a-z])?-[A-Za-z0-9-]+")
+# scheme://user:password@host -> scheme://user:[REDACTED]@host (``***``, already hidden, is kept)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<pw>(?!\*\*\*@)[^\s@/]+)(?=@)")
 # password=... / "password": "..." in DSNs, dicts and reprs
 _KEYED_SECRET = re.compile(
     r"(?P<head>\b(?:password|passwd|pwd|signing_secret|client_secret)\b['\"]?\s*[=:]\s*['\"]?)"
@@ -139,6 +139,15 @@ def log_context(*, request_id: str | None = None, delivery_id: str | None = None
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
+
+
+async def bolt_log_context(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+    """A slack-bolt global middleware (``app.use(bolt_log_context)``): every line logged while a
+    request is handled, including by the listener's work after the ack (its task copies the
+    context), carries ``request_id``: the event's ``event_id`` when Slack sent one, else a new id."""
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    with log_context(request_id=str(event_id) if event_id else new_request_id()):
+        return await next()
 
 
 class RedactingFilter(logging.Filter):
@@ -273,10 +282,15 @@ def format_exception_safely(exc: BaseException) -> str:
 def _excepthook(
     exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
 ) -> None:
+    """An exception that escaped ``main``: one log line (JSON or text) through our handler when it
+    is installed, else the usual traceback; secrets removed either way."""
+    root = logging.getLogger()
+    if any(h.get_name() == _HANDLER_NAME for h in root.handlers) and not issubclass(exc_type, KeyboardInterrupt):
+        logging.getLogger("bot").critical("unhandled %s, exiting", exc_type.__name__, exc_info=(exc_type, exc, tb))
+        return
     import traceback
 
-    text = "".join(traceback.format_exception(exc_type, exc, tb))
-    sys.stderr.write(redact(text))
+    sys.stderr.write(redact("".join(traceback.format_exception(exc_type, exc, tb))))
 
 
 def install_excepthook() -> None:

@@ -22,13 +22,12 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.storage.db import create_engine
+from bot.storage.db import async_url, create_engine
 from bot.storage.migrate import MIGRATION_LOCK_KEY, current_revision, head_revision, is_known_revision, upgrade
 
 DEFAULT_LOCK_TIMEOUT = 300.0
@@ -55,18 +54,16 @@ class MigrationOutcome:
 
 def migration_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncEngine:
     """An engine for migrating ``url``: on PostgreSQL its sessions wait at most ``lock_timeout``
-    seconds for any lock (the migration lock, or tables held by long transactions)."""
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        millis = max(1, int(lock_timeout * 1000))
+    seconds for any lock (the migration lock, or tables held by long transactions).
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _bounded_waits(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"SET lock_timeout = {millis}")
-            cursor.close()
-
-    return engine
+    The limit is a startup parameter of each connection (asyncpg ``server_settings``): a ``SET``
+    would be undone by the rollback that ends the connection's first transaction.
+    """
+    parsed = async_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return create_engine(url)
+    millis = max(1, int(lock_timeout * 1000))
+    return create_async_engine(parsed, connect_args={"server_settings": {"lock_timeout": str(millis)}})
 
 
 def _check_known(revision: str | None, head: str) -> None:
