@@ -16,7 +16,7 @@ import pytest
 
 from bot.storage.overrides import add_override
 from tests.slack.harness import DANA, DEV, NOW, RunningBot
-from tests.support.signing import block_action_body, slash_command_body
+from tests.support.signing import block_action_body, message_shortcut_body, slash_command_body
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[str]:
@@ -219,3 +219,21 @@ async def test_a_button_no_listener_knows_is_acked_and_explained(bot: RunningBot
     [reply] = await bot.slack.wait_for_responses("stale")
     assert reply.body["response_type"] == "ephemeral"
     assert "can no longer act on" in reply.body["text"]
+
+
+async def test_the_open_incident_shortcut_opens_the_form(bot: RunningBot) -> None:
+    """The message shortcut of the manifest reaches the incidents feature: a modal, right after the ack."""
+    body = message_shortcut_body("open_incident_shortcut", message_text="Profit totals are off again",
+                                 trigger_id=bot.slack.new_trigger_id(), response_url=bot.slack.response_url("sc"))
+    status, _ = await bot.sim.post(bot.events_url, body)
+    assert status == 200
+    [opened] = await bot.slack.wait_for("views.open")
+    assert opened.ok, opened.response
+    assert opened.params["view"]["callback_id"] == "open_incident_modal"
+    assert "Profit totals are off again" in json.dumps(opened.params["view"])
+
+
+async def test_an_unknown_shortcut_is_acked(bot: RunningBot) -> None:
+    status, _ = await bot.sim.post(bot.events_url, message_shortcut_body(
+        "retired_shortcut", response_url=bot.slack.response_url("sc")))
+    assert status == 200

@@ -13,6 +13,7 @@ from tests.support.signing import (
     TEST_SIGNING_SECRET,
     app_mention_body,
     block_action_body,
+    message_shortcut_body,
     sign,
     slash_command_body,
     url_verification_body,
@@ -22,6 +23,7 @@ BODIES = {
     "slash command": lambda: slash_command_body("/oncall", "engagement"),
     "button": lambda: block_action_body("share_in_channel:/oncall engagement", "/oncall engagement"),
     "mention": lambda: app_mention_body(f"<@{p.BOT_USER_ID}> who is on call for growth"),
+    "shortcut": lambda: message_shortcut_body("open_incident_shortcut", message_text="profit numbers are off"),
 }
 
 
