@@ -207,7 +207,8 @@ def _is_ephemeral(body: dict[str, Any]) -> bool:
 
 def _reply_for(ctx: BotContext, body: dict[str, Any], respond: Any, *, replace: bool = False) -> Reply:
     """Where the answer to a click goes: under the clicked message (response_url), or, for a
-    click on the Home tab (no response_url), in a modal opened with the click's trigger_id."""
+    click on the Home tab or in a modal (no response_url), in a modal opened (pushed) with the
+    click's trigger_id."""
     client = ctx.deps.client
     trigger_id = body.get("trigger_id")
     user = (body.get("user") or {}).get("id")
@@ -216,6 +217,8 @@ def _reply_for(ctx: BotContext, body: dict[str, Any], respond: Any, *, replace: 
         if body.get("response_url"):
             await respond(response_type="ephemeral", replace_original=replace, text=message.text,
                           blocks=ctx.blocks.blocks(message))
+        elif trigger_id and (body.get("view") or {}).get("type") == "modal":  # a click inside a modal
+            await client.views_push(trigger_id=trigger_id, view=modal_view("On-call bot", message))
         elif trigger_id:
             await client.views_open(trigger_id=trigger_id, view=modal_view("On-call bot", message))
         elif user:

@@ -196,6 +196,14 @@ async def test_a_click_on_the_home_tab_opens_a_modal(bot: RunningBot) -> None:
     assert view["blocks"][0]["text"]["text"].startswith("You this week: DE R2")
 
 
+async def test_a_click_in_a_modal_pushes_the_answer(bot: RunningBot) -> None:
+    await bot.sim.post(bot.events_url, block_action_body(
+        "show_runbook:growth", "growth", view={"id": "V0MODAL01", "type": "modal"}, response_url=None,
+        trigger_id=bot.slack.new_trigger_id()))
+    [pushed] = await bot.slack.wait_for("views.push")
+    assert pushed.params["view"]["blocks"][0]["text"]["text"] == "Runbook: Growth"
+
+
 async def test_a_failing_button_tells_the_user_with_a_reference(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
