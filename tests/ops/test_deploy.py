@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.slack.server import DRAIN_SECONDS
+
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -298,7 +300,7 @@ def test_compose_runs_postgres_and_two_http_replicas_with_one_signing_secret() -
         assert svc["depends_on"] == {"postgres": {"condition": "service_healthy"}}
         assert svc["healthcheck"]["test"] == ["CMD", "python", "-m", "bot.ops.healthcheck"]
         grace = int(str(svc["stop_grace_period"]).rstrip("s"))
-        assert grace > float(example["ONCALL_SHUTDOWN_SECONDS"]), "the drain must end before SIGKILL"
+        assert grace > DRAIN_SECONDS, "the drain of in-flight work must end before SIGKILL"
         assert "command" not in svc, "the image's CMD (oncall-bot run) is the bot"
     postgres = data["services"]["postgres"]  # type: ignore[index]
     assert "pg_isready" in str(postgres["healthcheck"]["test"])
@@ -319,7 +321,7 @@ def test_every_variable_is_known_to_the_bot() -> None:
 
     settings_vars = {f"ONCALL_{name.upper()}" for name in Settings.model_fields}
     settings_vars |= {str(f.validation_alias) for f in Settings.model_fields.values() if f.validation_alias}
-    ops_vars = {"ONCALL_LOG_LEVEL", "ONCALL_SHUTDOWN_SECONDS", "ONCALL_DB_WAIT_SECONDS",
+    ops_vars = {"ONCALL_LOG_LEVEL", "ONCALL_DB_WAIT_SECONDS",
                 "ONCALL_MIGRATE_LOCK_TIMEOUT", "POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"}
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M))
     assert documented - settings_vars - ops_vars == set()
