@@ -84,6 +84,22 @@ def _minutes(start: datetime, end: datetime) -> int:
 # -- the Monday handoff announcement --------------------------------------------------------------
 
 
+_MAX_SEAT_SECTIONS = 36
+
+
+def _pack(lines: Sequence[str], limit: int = 2900) -> list[list[str]]:
+    """Lines grouped so that each group fits a section (Slack's limit is 3,000 characters)."""
+    out: list[list[str]] = []
+    size = 0
+    for line in lines:
+        if not out or size + len(line) + 1 > limit:
+            out.append([])
+            size = 0
+        out[-1].append(line)
+        size += len(line) + 1
+    return out
+
+
 def _seat_line(d: Directory, s: Seat) -> str:
     covers = f" ({s.covers})" if s.covers else ""
     who = mention(d, s.holder)
@@ -132,10 +148,12 @@ def announcement_message(d: Directory, tz: ZoneInfo, ann: Announcement) -> Messa
     blocks: list[Block] = [HeaderBlock(text=_cut(header, 150))]
     handoff = min((s.handoff for s in ann.seats), default=ann.at)
     blocks.append(_context(f"Handoff {date_token(handoff, tz)} · {len(ann.changes)} changes"))
-    if roles:
-        blocks.append(_section("\n".join(_seat_line(d, s) for s in roles)))
-    if teams:
-        blocks.append(_section("\n".join(_seat_line(d, s) for s in teams)))
+    packed = [*_pack([_seat_line(d, s) for s in roles]), *_pack([_seat_line(d, s) for s in teams])]
+    if len(packed) > _MAX_SEAT_SECTIONS:  # a very large org: the first ones, then a count
+        hidden = sum(len(chunk) for chunk in packed[_MAX_SEAT_SECTIONS - 1 :])
+        packed = [*packed[: _MAX_SEAT_SECTIONS - 1], [f"… and {hidden} more seats (each new holder has a DM)"]]
+    seat_blocks: list[Block] = [_section("\n".join(chunk)) for chunk in packed]
+    blocks += seat_blocks
     week = this_week_lines(d, tz, ann)
     if not ann.holidays:
         week.insert(0, "No holidays this week: regular coverage.")

@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -341,8 +342,15 @@ class ConsolePort:
 
 
 class Limiter:
-    """One message per ``interval`` seconds per channel, an optional workspace rate, and a global
-    pause after a 429. Times come from ``clock`` (monotonic seconds); ``sleep`` waits."""
+    """Pacing of posts: one message per ``interval`` seconds per channel, a workspace-wide token
+    bucket, and a global pause after a 429. Times come from ``clock`` (monotonic seconds);
+    ``sleep`` waits.
+
+    The workspace bucket refills at ``workspace_per_second`` (holding up to ``burst_seconds`` of
+    it) when that is configured. Either way a 429 teaches it: the first one sets the rate to 90 %
+    of the posts that succeeded in the second before it, each later one takes 20 % off, and the
+    bucket starts empty; so a workspace limit costs a few pauses rather than one per burst.
+    """
 
     def __init__(
         self,
@@ -350,32 +358,46 @@ class Limiter:
         workspace_per_second: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        burst_seconds: float = 1.0,
     ) -> None:
         self.interval = interval
-        self.workspace_gap = 1.0 / workspace_per_second if workspace_per_second else 0.0
         self.clock = clock
         self.sleep = sleep
+        self.burst_seconds = burst_seconds
+        self.rate: float | None = workspace_per_second or None
+        self.capacity = max(1.0, self.rate * burst_seconds) if self.rate else 0.0
+        self.tokens = self.capacity
+        self._last = clock()
         self._next: dict[str, float] = {}
-        self._workspace_next = 0.0
         self._paused_until = 0.0
+        self._pause_began = float("-inf")
+        self._ok: deque[float] = deque()
         self.waited = 0.0
         self.pauses = 0
 
+    def _refill(self, now: float) -> None:
+        if self.rate:
+            self.tokens = min(self.capacity, self.tokens + max(0.0, now - self._last) * self.rate)
+        self._last = max(self._last, now)
+
     async def acquire(self, channel: str) -> None:
-        """Wait for the channel's turn (and the workspace's), then take it."""
+        """Wait for the channel's turn, the workspace's token and the end of a pause; take them."""
         while True:
             now = self.clock()
-            ready = max(self._next.get(channel, 0.0), self._paused_until, self._workspace_next)
-            if ready <= now:
+            self._refill(now)
+            wait = max(self._next.get(channel, 0.0) - now, self._paused_until - now)
+            if self.rate and self.tokens < 1.0:
+                wait = max(wait, (1.0 - self.tokens) / self.rate)
+            if wait <= 0:
                 break
-            self.waited += ready - now
-            await self.sleep(ready - now)
+            self.waited += wait
+            await self.sleep(wait)
         self._next[channel] = now + self.interval
-        if self.workspace_gap:
-            self._workspace_next = max(self._workspace_next, now) + self.workspace_gap
+        if self.rate:
+            self.tokens -= 1.0
 
     async def wait_pause(self) -> None:
-        """Wait out a 429 pause (calls that are not posts: no channel turn)."""
+        """Wait out a 429 pause (calls that are not posts: no channel turn, no token)."""
         while True:
             now = self.clock()
             if self._paused_until <= now:
@@ -383,10 +405,40 @@ class Limiter:
             self.waited += self._paused_until - now
             await self.sleep(self._paused_until - now)
 
-    def pause(self, seconds: float) -> None:
-        """Honour a ``Retry-After``: no send starts before ``seconds`` from now."""
+    def is_paused(self) -> bool:
+        return self.clock() < self._paused_until
+
+    def unsent(self, channel: str) -> None:
+        """A turn taken by ``acquire`` was not used: the channel may go again at once."""
+        self._next.pop(channel, None)
+
+    def succeeded(self) -> None:
+        """A post went through (the learned rate counts these)."""
+        now = self.clock()
+        self._ok.append(now)
+        while self._ok and self._ok[0] < now - 1.0:
+            self._ok.popleft()
+
+    def pause(self, seconds: float, sent_at: float | None = None) -> None:
+        """Honour a ``Retry-After``: nothing starts before ``seconds`` from now. A 429 to a request
+        sent after the last pause began (``sent_at``) also slows the workspace rate (see the
+        class docstring); one to a request already in flight then only extends the pause."""
         self.pauses += 1
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+        now = self.clock()
+        self._paused_until = max(self._paused_until, now + seconds)
+        if sent_at is not None and sent_at < self._pause_began:
+            return
+        self._pause_began = now
+        while self._ok and self._ok[0] < now - 1.0:
+            self._ok.popleft()
+        learned = 0.9 * len(self._ok) if len(self._ok) >= 2 else None
+        if self.rate is not None:  # still too fast: slow down further (multiplicative decrease)
+            learned = min(self.rate * 0.8, learned) if learned is not None else self.rate * 0.8
+        if learned is not None:
+            self.rate = max(1.0, learned)
+            self.capacity = max(1.0, self.rate * self.burst_seconds)
+        self.tokens = 0.0
+        self._last = now
 
 
 # -- the deliverer ------------------------------------------------------------------------------------
@@ -418,7 +470,11 @@ class Rendered:
 
 Renderer = Callable[[Any, store.DeliveryRow], Awaitable[Rendered | None]]
 """``renderer(session, row)``: what to post for a delivery whose payload names a renderer."""
-AfterSent = Callable[[Any, store.DeliveryRow, str | None, str | None], Awaitable[None]]
+AfterSent = Callable[[Any, list[store.DeliveryRow]], Awaitable[None]]
+"""``after_sent(session, rows)``: in the transaction that records ``rows`` sent (``channel_id`` and
+``ts`` set on them)."""
+Preload = Callable[[Any, Sequence[store.DeliveryRow]], Awaitable[None]]
+"""``preload(session, rows)``: read what the renderers of ``rows`` need, in one go."""
 
 
 @dataclass
@@ -467,6 +523,7 @@ class Deliverer:
         config: DeliveryConfig | None = None,
         renderers: Mapping[str, Renderer] | None = None,
         after_sent: AfterSent | None = None,
+        preload: Preload | None = None,
         limiter: Limiter | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -477,6 +534,7 @@ class Deliverer:
         self.config = config or DeliveryConfig()
         self.renderers = dict(renderers or {})
         self.after_sent = after_sent
+        self.preload = preload
         self.monotonic = monotonic
         self.limiter = limiter or Limiter(
             self.config.per_channel_interval, self.config.workspace_per_second, clock=monotonic, sleep=sleep
@@ -592,20 +650,32 @@ class Deliverer:
     async def _slack(self, key: str | None, call: Callable[[], Awaitable[Any]], report: DeliveryReport) -> Any:
         """One Slack call with 429s honoured (a pause for everyone) and retried in place; a post
         (``key``: its channel) also waits for its channel's turn."""
-        for _ in range(self.config.max_rate_limit_waits):
+        waits = 0
+        while waits < self.config.max_rate_limit_waits:
             if self.port.paced:
                 if key is not None:
                     await self.limiter.acquire(key)
                 else:
                     await self.limiter.wait_pause()
-            try:
-                async with self._sem:
-                    return await call()
-            except SendError as exc:
-                if exc.retry_after is None:
-                    raise
-                report.rate_limited += 1
-                self.limiter.pause(exc.retry_after)
+            async with self._sem:
+                if self.port.paced and self.limiter.is_paused():
+                    # a 429 arrived while this call queued for a slot: wait again, unsent
+                    if key is not None:
+                        self.limiter.unsent(key)
+                    continue
+                sent_at = self.limiter.clock()
+                try:
+                    result = await call()
+                except SendError as exc:
+                    if exc.retry_after is None:
+                        raise
+                    waits += 1
+                    report.rate_limited += 1
+                    self.limiter.pause(exc.retry_after, sent_at)
+                    continue
+            if key is not None:
+                self.limiter.succeeded()
+            return result
         raise SendError("still rate limited after many waits", retry_after=None)
 
     async def _deliver(
@@ -699,6 +769,8 @@ class Deliverer:
         if not todo:
             return
         async with self.db.sessions() as session:
+            if self.preload is not None:
+                await self.preload(session, todo)
             for row in todo:
                 renderer = self.renderers.get(str(row.payload["render"]))
                 if renderer is not None:
@@ -741,16 +813,19 @@ class Deliverer:
             self._flushed_at = self.monotonic()
             if not done:
                 return
-            oks: list[bool] = []
             async with self.db.sessions() as session, session.begin():
-                for row, channel_id, ts, _report, _counted in done:
-                    ok = await store.record_sent(session, row.id, self.owner, self.now(), channel_id, ts)
-                    if ok and self.after_sent is not None:
-                        row.channel_id, row.ts = channel_id, ts
-                        await self.after_sent(session, row, channel_id, ts)
-                    oks.append(ok)
-            for (_row, _c, _t, report, counted), ok in zip(done, oks, strict=True):
-                if not ok:
+                won = await store.record_sent_many(
+                    session, [(r.id, c, t) for r, c, t, _rep, _n in done], self.owner, self.now()
+                )
+                if self.after_sent is not None:
+                    mine = []
+                    for row, channel_id, ts, _rep, _n in done:
+                        if row.id in won:
+                            row.channel_id, row.ts = channel_id, ts
+                            mine.append(row)
+                    await self.after_sent(session, mine)
+            for row, _c, _t, report, counted in done:
+                if row.id not in won:
                     report.lost_lease += 1
                 elif counted:
                     report.sent += 1

@@ -214,6 +214,7 @@ class Ticker:
         self._candidates: dict[str, list[Occurrence]] = {}
         self._known: set[str] = set()
         self._known_loaded_since: datetime | None = None
+        self._views: dict[int, tuple[ChecklistView, store.ChecklistRow]] = {}
 
     # -- snapshot and candidates --------------------------------------------------------------
 
@@ -270,8 +271,7 @@ class Ticker:
         if cands:
             async with self.db.sessions() as session:
                 undecided = await self._undecided(session, cands, now)
-            for occ in undecided:
-                await self._decide(snap, occ, now, report)
+            await self._decide_all(snap, undecided, now, report)
         await self._follow_up_checklists(snap, now, report)
         deliverer = Deliverer(
             self.db,
@@ -280,6 +280,7 @@ class Ticker:
             config=self.config.delivery,
             renderers=self._renderers(snap),
             after_sent=self._after_sent,
+            preload=self._preload,
             monotonic=self.monotonic,
             sleep=self.sleep or asyncio.sleep,
         )
@@ -287,10 +288,8 @@ class Ticker:
         report.seconds = self.monotonic() - t0
         return report
 
-    async def _decide(self, snap: Snapshot, occ: Occurrence, now: datetime, report: TickReport) -> None:
-        d = snap.directory
-        expires = occ.expires_at(self.config.grace)
-        base = {
+    def _row(self, occ: Occurrence, now: datetime) -> dict[str, Any]:
+        return {
             "key": occ.key,
             "definition": occ.definition,
             "kind": occ.kind,
@@ -302,26 +301,73 @@ class Ticker:
             "claimed_by": self.owner,
             "claimed_at": now,
         }
-        if now > expires:
-            late = now - occ.at
-            note = f"not delivered: {late.total_seconds() / 3600:.1f} h late, past its grace ({expires.isoformat()})"
+
+    async def _decide_all(self, snap: Snapshot, occs: Sequence[Occurrence], now: datetime, report: TickReport) -> None:
+        """Skip what is past its grace and claim the rest, in batches (one transaction each, keys
+        in order); only this replica's winners get their deliveries written, in the same
+        transaction."""
+        occs = sorted(occs, key=lambda o: o.key)
+        late = [o for o in occs if now > o.expires_at(self.config.grace)]
+        due = [o for o in occs if now <= o.expires_at(self.config.grace)]
+        if late:
+            rows = []
+            for o in late:
+                hours = (now - o.at).total_seconds() / 3600
+                expires = o.expires_at(self.config.grace).isoformat()
+                note = f"not delivered: {hours:.1f} h late, past its grace ({expires})"
+                rows.append({**self._row(o, now), "assignees": [], "status": "skipped", "note": note})
             async with self.db.sessions() as session, session.begin():
-                got = await store.claim(session, {**base, "assignees": [], "status": "skipped", "note": note})
-            self._known.add(occ.key)
-            if got is not None:
-                report.skipped.append(occ.key)
-            return
-        occ = with_assignees(d, occ, snap.overrides)
-        async with self.db.sessions() as session, session.begin():
-            occ_id = await store.claim(
-                session, {**base, "assignees": list(occ.assignees), "status": "claimed", "note": ""}
-            )
-            if occ_id is not None:
-                rows = await self._deliveries_for(session, snap, occ, occ_id, now, expires)
-                await store.add_deliveries(session, [{**r, "occurrence_id": occ_id} for r in rows])
-        self._known.add(occ.key)
-        if occ_id is not None:
-            report.claimed.append(occ.key)
+                won = await store.claim_many(session, rows)
+            self._known.update(o.key for o in late)
+            report.skipped += [o.key for o in late if o.key in won]
+        for i in range(0, len(due), 100):
+            chunk = [with_assignees(snap.directory, o, snap.overrides) for o in due[i : i + 100]]
+            rows = [
+                {**self._row(o, now), "assignees": list(o.assignees), "status": "claimed", "note": ""} for o in chunk
+            ]
+            async with self.db.sessions() as session, session.begin():
+                won = await store.claim_many(session, rows)
+                mine = [o for o in chunk if o.key in won]
+                deliveries = await self._deliveries_for_many(session, snap, mine, won, now)
+                await store.add_deliveries(session, deliveries)
+            self._known.update(o.key for o in chunk)
+            report.claimed += [o.key for o in mine]
+
+    async def _deliveries_for_many(
+        self, session: AsyncSession, snap: Snapshot, occs: Sequence[Occurrence], ids: dict[str, int], now: datetime
+    ) -> list[dict[str, Any]]:
+        d = snap.directory
+        lists = [o for o in occs if o.kind == CHECKLIST and o.due is not None]
+        checklist_ids = await store.add_checklists(
+            session,
+            [
+                {
+                    "occurrence_id": ids[o.key],
+                    "key": o.key,
+                    "definition": o.definition,
+                    "title": o.title,
+                    "pipeline": o.pipeline,
+                    "channel": o.channel,
+                    "opens_at": o.at,
+                    "due_at": o.due,
+                    "reminder_at": o.reminder_at,
+                    "assignees": list(o.assignees),
+                    "status": "open",
+                    "overdue": False,
+                    "escalated_to": [],
+                    "escalation_channels": [],
+                    "version": 0,
+                }
+                for o in lists
+            ],
+            {o.key: d.recurring[o.definition].items for o in lists},
+        )
+        out: list[dict[str, Any]] = []
+        for o in occs:
+            expires = o.expires_at(self.config.grace)
+            rows = await self._deliveries_for(session, snap, o, ids[o.key], now, expires, checklist_ids.get(o.key))
+            out += [{**r, "occurrence_id": ids[o.key]} for r in rows]
+        return out
 
     async def _deliveries_for(
         self,
@@ -331,6 +377,7 @@ class Ticker:
         occ_id: int,
         now: datetime,
         expires: datetime,
+        checklist_id: int | None = None,
     ) -> list[dict[str, Any]]:
         d, cal = snap.directory, snap.calendar
         tz = cal.tz
@@ -431,29 +478,7 @@ class Ticker:
                     parent="post",
                 ),
             ]
-        if occ.kind == CHECKLIST and occ.due is not None:
-            rw = d.recurring[occ.definition]
-            checklist_id = await store.add_checklist(
-                session,
-                {
-                    "occurrence_id": occ_id,
-                    "key": occ.key,
-                    "definition": occ.definition,
-                    "title": occ.title,
-                    "pipeline": occ.pipeline,
-                    "channel": occ.channel,
-                    "opens_at": occ.at,
-                    "due_at": occ.due,
-                    "reminder_at": occ.reminder_at,
-                    "assignees": list(occ.assignees),
-                    "status": "open",
-                    "overdue": False,
-                    "escalated_to": [],
-                    "escalation_channels": [],
-                    "version": 0,
-                },
-                rw.items,
-            )
+        if occ.kind == CHECKLIST and occ.due is not None and checklist_id is not None:
             target = occ.channel or (d.announcement_channel or "")
             return [
                 _delivery(
@@ -600,6 +625,13 @@ class Ticker:
 
     def _renderers(self, snap: Snapshot) -> dict[str, Renderer]:
         d, tz = snap.directory, snap.calendar.tz
+        self._views = {}
+
+        async def _checklist_view(
+            session: AsyncSession, checklist_id: int
+        ) -> tuple[ChecklistView | None, store.ChecklistRow | None]:
+            hit = self._views.get(checklist_id)
+            return hit if hit is not None else await _load_checklist_view(session, checklist_id)
 
         async def checklist(session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
             view, c = await _checklist_view(session, int(row.payload["checklist_id"]))
@@ -654,18 +686,25 @@ class Ticker:
         return meeting_view(row, answers, directory)
 
     @staticmethod
-    async def _after_sent(
-        session: AsyncSession, row: store.DeliveryRow, channel_id: str | None, ts: str | None
-    ) -> None:
-        kind = row.payload.get("kind")
-        occ_key = row.key.split("|", 1)[0]
-        if kind == "checklist":
-            await store.set_checklist_message(session, occ_key, channel_id, ts)
-        elif kind == "meeting":
-            await store.set_meeting_message(session, occ_key, channel_id, ts)
+    async def _after_sent(session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
+        """Remember where checklist and invite messages went (for updates and thread replies)."""
+        refs = [
+            (int(r.payload["checklist_id"]), r.channel_id, r.ts)
+            for r in rows
+            if r.payload.get("kind") == "checklist" and "checklist_id" in r.payload
+        ]
+        await store.set_checklist_messages(session, refs)
+        for r in rows:
+            if r.payload.get("kind") == "meeting":
+                await store.set_meeting_message(session, r.key.split("|", 1)[0], r.channel_id, r.ts)
+
+    async def _preload(self, session: AsyncSession, rows: Sequence[store.DeliveryRow]) -> None:
+        ids = sorted({int(r.payload["checklist_id"]) for r in rows if "checklist_id" in r.payload})
+        found = await store.checklists_by_ids(session, ids)
+        self._views = {i: (checklist_view(row, items), row) for i, (row, items) in found.items()}
 
 
-async def _checklist_view(
+async def _load_checklist_view(
     session: AsyncSession, checklist_id: int
 ) -> tuple[ChecklistView | None, store.ChecklistRow | None]:
     found = await store.checklist(session, checklist_id)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     and_,
     delete,
+    insert,
     or_,
     select,
     update,
@@ -211,6 +212,24 @@ async def claim(session: AsyncSession, values: dict[str, Any]) -> int | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def claim_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """``claim`` for many occurrence rows (multi-row inserts, in key order so that concurrent
+    claimers lock in one order): the keys this call inserted, with their ids."""
+    ins = _insert(session)
+    won: dict[str, int] = {}
+    ordered = sorted(rows, key=lambda r: str(r["key"]))
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
+        stmt = (
+            ins(OccurrenceRow)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OccurrenceRow.id, OccurrenceRow.key)
+        )
+        for new_id, key in await session.execute(stmt, chunk):
+            won[key] = new_id
+    return won
+
+
 async def known_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` already have an occurrence row."""
     found: set[str] = set()
@@ -228,26 +247,39 @@ async def keys_since(session: AsyncSession, since: datetime) -> set[str]:
 
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert deliveries (in order; ``parent_key`` in a row names an earlier row's key, made the
-    ``parent_id``); existing keys are left alone. Their ids, in order (None-free: an existing key's
-    id is looked up)."""
-    ids: dict[str, int] = {}
-    out: list[int] = []
+    """Insert deliveries; existing keys are left alone. A row's ``parent_key`` names an earlier
+    row's key and becomes its ``parent_id``. Their ids, in order (an existing key's id is looked
+    up). Multi-row inserts: a fan-out of a thousand DMs is a few statements."""
     ins = _insert(session)
-    for row in rows:
-        values = dict(row)
-        parent_key = values.pop("parent_key", None)
-        if parent_key is not None:
-            values["parent_id"] = ids.get(parent_key)
-        stmt = ins(DeliveryRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        new_id = (await session.execute(stmt.returning(DeliveryRow.id))).scalar_one_or_none()
-        if new_id is None:
-            new_id = (
-                await session.execute(select(DeliveryRow.id).where(DeliveryRow.key == values["key"]))
-            ).scalar_one()
-        ids[values["key"]] = new_id
-        out.append(new_id)
-    return out
+    ids: dict[str, int] = {}
+    first = [dict(r) for r in rows if "parent_key" not in r]
+    second = [dict(r) for r in rows if "parent_key" in r]
+    for batch_rows in (first, second):
+        for row in batch_rows:
+            parent_key = row.pop("parent_key", None)
+            if parent_key is not None:
+                row["parent_id"] = ids.get(parent_key)
+        for i in range(0, len(batch_rows), 500):
+            chunk = batch_rows[i : i + 500]
+            if not chunk:
+                continue
+            columns = sorted({k for r in chunk for k in r})
+            values = [{c: r.get(c) for c in columns} for r in chunk]
+            stmt = (
+                ins(DeliveryRow)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(DeliveryRow.id, DeliveryRow.key)
+            )
+            for new_id, key in await session.execute(stmt, values):  # executemany: "insertmanyvalues"
+                ids[key] = new_id
+            missing = [r["key"] for r in chunk if r["key"] not in ids]
+            if missing:
+                found = await session.execute(
+                    select(DeliveryRow.id, DeliveryRow.key).where(DeliveryRow.key.in_(missing))
+                )
+                for old_id, key in found:
+                    ids[key] = old_id
+    return [ids[r["key"]] for r in rows]
 
 
 def ready_condition(now: datetime) -> Any:
@@ -344,6 +376,31 @@ async def record_sent(
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
+async def record_sent_many(
+    session: AsyncSession, sent: Sequence[tuple[int, str | None, str | None]], owner: str, now: datetime
+) -> set[int]:
+    """``record_sent`` for many ``(delivery id, channel id, ts)`` in two statements: the
+    conditional status change (which ones this replica still held), then their channel and ts."""
+    ids = [i for i, _c, _t in sent]
+    won: set[int] = set()
+    for i in range(0, len(ids), 500):
+        stmt = (
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.id.in_(ids[i : i + 500]),
+                DeliveryRow.status.in_(READY),
+                or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)),
+            )
+            .values(status="sent", sent_at=now, lease_owner=None, lease_until=None, maybe_posted=False, last_error=None)
+            .returning(DeliveryRow.id)
+        )
+        won |= set((await session.execute(stmt)).scalars())
+    values = [{"id": i, "channel_id": c, "ts": t} for i, c, t in sent if i in won]
+    if values:
+        await session.execute(update(DeliveryRow), values)
+    return won
+
+
 async def record_failed(
     session: AsyncSession,
     delivery_id: int,
@@ -421,6 +478,52 @@ async def add_checklist(session: AsyncSession, values: dict[str, Any], items: Se
         session.add(ChecklistItemRow(checklist_id=row.id, position=i, text=text))
     await session.flush()
     return row.id
+
+
+async def add_checklists(
+    session: AsyncSession, values: Sequence[dict[str, Any]], items: dict[str, Sequence[str]]
+) -> dict[str, int]:
+    """Insert checklists (``items[key]`` are each one's items); their ids by key."""
+    if not values:
+        return {}
+    ids: dict[str, int] = {}
+    for i in range(0, len(values), 200):
+        stmt = insert(ChecklistRow).values(list(values[i : i + 200])).returning(ChecklistRow.id, ChecklistRow.key)
+        for new_id, key in await session.execute(stmt):
+            ids[key] = new_id
+    rows = [
+        {"checklist_id": ids[key], "position": pos, "text": text}
+        for key, texts in items.items()
+        if key in ids
+        for pos, text in enumerate(texts)
+    ]
+    for i in range(0, len(rows), 500):
+        await session.execute(insert(ChecklistItemRow).values(rows[i : i + 500]))
+    return ids
+
+
+async def checklists_by_ids(
+    session: AsyncSession, ids: Sequence[int]
+) -> dict[int, tuple[ChecklistRow, list[ChecklistItemRow]]]:
+    """Checklists with their items, by id (two queries)."""
+    if not ids:
+        return {}
+    rows = (await session.execute(select(ChecklistRow).where(ChecklistRow.id.in_(list(ids))))).scalars()
+    out: dict[int, tuple[ChecklistRow, list[ChecklistItemRow]]] = {r.id: (r, []) for r in rows}
+    items = await session.execute(
+        select(ChecklistItemRow)
+        .where(ChecklistItemRow.checklist_id.in_(list(out)))
+        .order_by(ChecklistItemRow.checklist_id, ChecklistItemRow.position)
+    )
+    for item in items.scalars():
+        out[item.checklist_id][1].append(item)
+    return out
+
+
+async def set_checklist_messages(session: AsyncSession, refs: Sequence[tuple[int, str | None, str | None]]) -> None:
+    """``(checklist id, channel id, ts)`` of many posted checklist messages."""
+    if refs:
+        await session.execute(update(ChecklistRow), [{"id": i, "channel_id": c, "ts": t} for i, c, t in refs])
 
 
 async def checklist(session: AsyncSession, checklist_id: int) -> tuple[ChecklistRow, list[ChecklistItemRow]] | None:

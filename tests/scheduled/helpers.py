@@ -124,9 +124,9 @@ def seed_workspace(slack: FakeSlack, directory: Directory = DIRECTORY) -> dict[s
     ids = {}
     for name in sorted(n for n in names if n):
         ids[name] = slack.add_channel(name=name.lstrip("#"))
-    for p in directory.pipelines.values():
-        if p.usergroup:
-            slack.add_usergroup(handle=p.usergroup)
+    for pipeline in directory.pipelines.values():
+        if pipeline.usergroup:
+            slack.add_usergroup(handle=pipeline.usergroup)
     return ids
 
 
