@@ -39,6 +39,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.list": {"users:read"},
     "users.lookupByEmail": {"users:read", "users:read.email"},
     "views.open": set(),
+    "views.push": set(),
     "views.publish": set(),
     "views.update": set(),
     "reactions.add": {"reactions:write"},
