@@ -55,13 +55,14 @@ def console_or_slack(settings: Settings, directory: Directory) -> tuple[SlackPor
     from bot.slack.client import close_client, make_client
 
     client = make_client(settings)
+    client.retry_handlers = []  # the deliveries retry (and look for a first post) themselves
     return WebSlackPort(client), lambda: close_client(client)
 
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import _parse_instant, _with_db
+    from bot.cli import CliError, _parse_instant, _with_db
     from bot.services.queries import load_snapshot
-    from bot.services.scheduled import Ticker
+    from bot.services.scheduled import ScheduleConfig, Ticker
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
@@ -72,7 +73,11 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) 
             return snap
 
         try:
-            report = await Ticker(db, port, snapshots=snapshots).tick(at)
+            try:
+                config = ScheduleConfig.from_env()
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            report = await Ticker(db, port, snapshots=snapshots, config=config).tick(at)
         finally:
             if close is not None:
                 await close()

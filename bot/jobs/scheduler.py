@@ -18,6 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.deliveries import SlackPort, WebSlackPort
 from bot.services.scheduled import ScheduleConfig, Ticker
@@ -112,6 +113,20 @@ class ScheduledJobs:
             await self._close()
 
 
+def posting_client(client: AsyncWebClient) -> AsyncWebClient:
+    """A client for the scheduled posts on ``client``'s session, token and URL, without automatic
+    retries: a post retried blindly after a timeout or a 5xx may be a second post. The deliveries
+    retry themselves (looking for the first post by its key) and honour 429s themselves."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        session=client.session,
+        timeout=client.timeout,
+        proxy=client.proxy,
+        retry_handlers=[],
+    )
+
+
 async def start(
     deps: SlackDeps,
     *,
@@ -123,7 +138,9 @@ async def start(
     from bot.services.cache import SnapshotCache
 
     cache = SnapshotCache(deps.db, deps.settings.admin_ids)
-    ticker = Ticker(deps.db, port or WebSlackPort(deps.client), snapshots=cache.get, config=config)
+    if port is None:
+        port = WebSlackPort(posting_client(deps.client))
+    ticker = Ticker(deps.db, port, snapshots=cache.get, config=config or ScheduleConfig.from_env())
     jobs = ScheduledJobs(deps, ticker, snapshots=cache.get, close=cache.close)
     jobs.start(run_now=run_now)
     log.info("scheduled work: ticking every minute as %s", ticker.owner)

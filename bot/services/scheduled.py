@@ -23,7 +23,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,6 +83,38 @@ class ScheduleConfig:
 
     grace: timedelta = DEFAULT_GRACE
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleConfig:
+        """Defaults, overridden by ``ONCALL_SCHEDULE_GRACE_MINUTES`` (announcements and invites),
+        ``ONCALL_SLACK_WORKSPACE_RATE`` (posts a second, workspace-wide; unset: learned from 429s)
+        and ``ONCALL_SLACK_CONCURRENCY`` (requests in flight). A bad value raises ``ValueError``
+        naming the variable."""
+        env = os.environ if env is None else env
+        config = cls()
+
+        def number(name: str) -> float | None:
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {raw!r}") from None
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {raw!r}")
+            return value
+
+        grace = number("ONCALL_SCHEDULE_GRACE_MINUTES")
+        if grace is not None:
+            config.grace = timedelta(minutes=grace)
+        rate = number("ONCALL_SLACK_WORKSPACE_RATE")
+        if rate is not None:
+            config.delivery.workspace_per_second = rate
+        concurrency = number("ONCALL_SLACK_CONCURRENCY")
+        if concurrency is not None:
+            config.delivery.concurrency = max(1, int(concurrency))
+        return config
 
 
 @dataclass

@@ -129,3 +129,35 @@ async def test_scheduler_ticks_every_minute_in_utc_with_no_job_store(
     finally:
         await jobs.stop()
     assert not jobs.scheduler.running
+
+
+def test_schedule_config_from_the_environment() -> None:
+    from datetime import timedelta
+
+    from bot.services.scheduled import ScheduleConfig
+
+    default = ScheduleConfig.from_env({})
+    assert default.grace == timedelta(hours=6) and default.delivery.workspace_per_second is None
+    tuned = ScheduleConfig.from_env(
+        {"ONCALL_SCHEDULE_GRACE_MINUTES": "90", "ONCALL_SLACK_WORKSPACE_RATE": "20", "ONCALL_SLACK_CONCURRENCY": "4"}
+    )
+    assert tuned.grace == timedelta(minutes=90)
+    assert tuned.delivery.workspace_per_second == 20 and tuned.delivery.concurrency == 4
+    with pytest.raises(ValueError, match="ONCALL_SCHEDULE_GRACE_MINUTES"):
+        ScheduleConfig.from_env({"ONCALL_SCHEDULE_GRACE_MINUTES": "soon"})
+
+
+def test_bad_grace_is_a_user_error(env: dict[str, str]) -> None:
+    out = run({**env, "ONCALL_SCHEDULE_GRACE_MINUTES": "-5"}, "tick", "--at", "2026-11-30T09:00")
+    assert out.returncode == 2 and "ONCALL_SCHEDULE_GRACE_MINUTES must be positive" in out.stderr
+
+
+def test_scheduled_posts_go_through_a_client_without_blind_retries() -> None:
+    from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    base = AsyncWebClient(
+        token="xoxb-1", base_url="http://127.0.0.1:9/api/", retry_handlers=[AsyncRateLimitErrorRetryHandler()]
+    )
+    client = jobs_module.posting_client(base)
+    assert client.retry_handlers == [] and client.token == "xoxb-1" and client.base_url == base.base_url
