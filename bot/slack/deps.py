@@ -28,7 +28,7 @@ class BackgroundTasks:
         task.add_done_callback(self.tasks.discard)
         return task
 
-    async def drain(self, timeout: float = 10.0) -> None:
+    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (a bound, not a cancel scope)
         """Wait for running tasks up to ``timeout`` seconds, then cancel the rest."""
         if not self.tasks:
             return
