@@ -5,65 +5,17 @@ DE R1 de1, R2 de2, R3 de3, R4 de4)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 
-from bot.clock import fixed_clock
-from bot.config import Settings
 from bot.slack import changes as slack_changes
-from bot.slack import commands as slack_commands
-from bot.slack.app import build_app, context_of
-from bot.slack.client import close_client, make_client
-from bot.slack.deps import SlackDeps
-from bot.slack.server import EVENTS_PATH, build_web_app
 from bot.storage import audit
-from bot.storage.bootstrap import Database
-from tests.slack.harness import NOW, RunningBot, serve, slack_settings
-from tests.support.fake_slack import FakeSlack
-from tests.support.fixtures import fake_slack, no_proxy_env  # noqa: F401
-from tests.support.signing import (
-    TEST_SIGNING_SECRET,
-    SlackClientSim,
-    block_action_body,
-    slash_command_body,
-    view_submission_body,
-)
+from tests.slack.harness import NOW, RunningBot
+from tests.support.signing import block_action_body, slash_command_body, view_submission_body
 
 FIN1, FIN2, FIN3 = "U0FIN0001", "U0FIN0002", "U0FIN0003"
 ACC2, DE2, DE3 = "U0ACC0002", "U0DE00002", "U0DE00003"
-
-
-@pytest.fixture
-async def bot(settings: Settings, db: Database, fake_slack: FakeSlack,  # noqa: F811
-              monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningBot]:
-    config = slack_settings(settings, fake_slack)
-    client = make_client(config)
-    deps = SlackDeps(settings=config, db=db, client=client, clock=fixed_clock(NOW))
-    # registered as build_app should: after the other listeners, before the catch-all fallbacks
-    fallbacks = slack_commands.register_fallbacks
-
-    def register_then_fallbacks(app: Any, ctx: Any) -> None:
-        slack_changes.register(app, deps)
-        slack_changes.register(app, deps)  # idempotent
-        fallbacks(app, ctx)
-
-    monkeypatch.setattr(slack_commands, "register_fallbacks", register_then_fallbacks)
-    app = build_app(deps)
-    web_app = build_web_app(deps, app)
-    slack_changes.add_routes(web_app, deps)
-    runner, url = await serve(web_app)
-    sim = SlackClientSim(signing_secret=TEST_SIGNING_SECRET)
-    try:
-        yield RunningBot(url, url + EVENTS_PATH, fake_slack, sim, deps, app)
-    finally:
-        await sim.close()
-        await runner.cleanup()
-        await deps.background.drain(timeout=5)
-        await context_of(app).cache.close()
-        await close_client(client)
 
 
 async def slash(bot: RunningBot, text: str, user: str, **kw: Any) -> dict[str, Any]:
@@ -81,6 +33,12 @@ def text_of(body: dict[str, Any]) -> str:
 def dms_to(bot: RunningBot, user: str) -> list[str]:
     return [json.dumps(c.params, ensure_ascii=False) for c in bot.slack.calls_to("chat.postMessage")
             if c.params.get("channel") == user]
+
+
+def test_register_is_idempotent(bot: RunningBot) -> None:
+    before = len(bot.app._async_middleware_list)
+    slack_changes.register(bot.app, bot.deps)
+    assert len(bot.app._async_middleware_list) == before
 
 
 async def test_override_answers_in_the_ack_and_dms_the_people_affected(bot: RunningBot) -> None:
