@@ -2,8 +2,9 @@
 # The container's entrypoint: migrate the database, then run the bot.
 #
 #   (no arguments)          oncall-bot run
-#   doctor | oncall ... |   any oncall-bot subcommand: `docker compose run --rm bot-1 doctor`
-#   anything else           run as is (`docker run -it IMAGE sh`)
+#   doctor, oncall, ...     an oncall-bot subcommand (any first word that is not a program on
+#                           PATH): `docker compose run --rm bot-1 doctor`
+#   a program               run as is (`docker run -it IMAGE sh`)
 #
 # Before `oncall-bot run` it runs `oncall-bot db upgrade --lock`: on PostgreSQL the migration
 # runs under a transaction-level advisory lock, so replicas starting together migrate once and
@@ -12,10 +13,11 @@
 # ONCALL_ENTRYPOINT_EXEC replaces the final command (tests and debugging).
 set -eu
 
-case "${1:-}" in
-  run|doctor|oncall|schedule|runbook|owners|ask|console|db|seed) set -- oncall-bot "$@" ;;
-esac
-[ "$#" -gt 0 ] || set -- oncall-bot run
+if [ "$#" -eq 0 ]; then
+  set -- oncall-bot run
+elif ! command -v "$1" >/dev/null 2>&1; then
+  set -- oncall-bot "$@"
+fi
 
 if [ "$1" = oncall-bot ] && [ "${2:-}" = run ] && [ "${ONCALL_MIGRATE_ON_START:-1}" != 0 ]; then
   oncall-bot db upgrade --lock \

@@ -396,6 +396,8 @@ async def test_entrypoint_migrates_once_then_runs_the_bot(db_url: str, fake_bin:
     code, out, err = _finish(_entrypoint(["doctor", "--problems"], db_url, fake_bin, tmp_path))
     assert code == 0 and out == "", err
     assert (tmp_path / "ran.log").read_text(encoding="utf-8").splitlines()[-1] == "doctor --problems"
+    code, out, err = _finish(_entrypoint(["sh", "-c", "echo direct"], db_url, fake_bin, tmp_path))
+    assert (code, out) == (0, "direct\n"), err
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
