@@ -172,6 +172,8 @@ def test_the_only_files_copied_are_the_ones_the_bot_needs(built: Built) -> None:
     assert tops == {"pyproject.toml", "README.md", "alembic.ini", "manifest.yaml", "bot", "migrations", "data",
                     "deploy"}
     assert not [c for c in built.copied if "__pycache__" in c or c.endswith((".pyc", ".db"))]
+    entrypoint = built.app / "deploy" / "entrypoint.sh"
+    assert os.access(entrypoint, os.X_OK), "ENTRYPOINT must be executable in the image"
 
 
 # --------------------------------------------------------------------------------------------
