@@ -84,7 +84,7 @@ async def _drop_leftovers(conn: AsyncConnection, prefix: str) -> None:
     if prefix in _swept or conn.engine.url.host not in ("127.0.0.1", "localhost", "::1"):
         return
     _swept.add(prefix)
-    pattern = re.compile(rf"{re.escape(prefix)}_(\d+)_[0-9a-f]{{8}}")
+    pattern = re.compile(rf"{re.escape(prefix)}_(\d+)_(?:[0-9a-f]{{8}}|tmpl)")
     names = (await conn.exec_driver_sql("SELECT datname FROM pg_database")).scalars().all()
     for old in names:
         m = pattern.fullmatch(old)
@@ -137,9 +137,65 @@ def settings(db_url: str) -> Settings:
     return Settings(_env_file=None, database_url=db_url, seed_path=SEED_PATH)  # type: ignore[call-arg]
 
 
+# PostgreSQL: migrating and loading the seed costs seconds per test; a template database made
+# once per process (migrated, seeded) is copied instead. Its name carries the pid like the rest.
+_templates: dict[str, str] = {}
+
+
+async def _from_template(url_text: str) -> None:
+    """Replace the empty PostgreSQL database of ``url_text`` by a copy of the seeded template."""
+    url = make_url(url_text)
+    name = url.database or ""
+    prefix = name.rsplit("_", 2)[0]
+    server = url.set(database="postgres")
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        template = _templates.get(prefix)
+        if template is None:
+            template = f"{prefix}_{os.getpid()}_tmpl"
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+                await conn.exec_driver_sql(f'CREATE DATABASE "{template}"')
+            seeded = await open_database(
+                Settings(_env_file=None, database_url=url.set(database=template).render_as_string(  # type: ignore[call-arg]
+                    hide_password=False), seed_path=SEED_PATH),
+                say=lambda _line: None,
+            )
+            await seeded.close()
+            _templates[prefix] = template
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this process's template databases."""
+    if not _templates:
+        return
+    import asyncio
+
+    async def drop() -> None:
+        server, _ = postgres_server()
+        if server is None:
+            return
+        admin = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            async with admin.connect() as conn:
+                for template in _templates.values():
+                    await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        finally:
+            await admin.dispose()
+
+    asyncio.run(drop())
+
+
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
     """An open database, migrated and loaded with data/seed.yaml."""
+    if settings.database_url.startswith("postgresql"):
+        await _from_template(settings.database_url)
     database = await open_database(settings, say=lambda _line: None)
     try:
         yield database
