@@ -181,6 +181,7 @@ async def cmd_owners(args: argparse.Namespace, settings: Settings, now: datetime
 
 
 def _print_answer(snap: Snapshot, line: str, now: datetime, user: str | None) -> int:
+    from bot.commands.results import NotFound, Problem
     from bot.render.blocks import render_result
     from bot.render.plain import message_to_text
     from bot.services.queries import ask_snapshot
@@ -188,15 +189,17 @@ def _print_answer(snap: Snapshot, line: str, now: datetime, user: str | None) ->
     asked = ask_snapshot(snap, line, now, user)
     msg = render_result(snap.directory, snap.calendar.tz, asked.result, user)
     print(message_to_text(msg, snap.directory))
-    from bot.commands.results import NotFound, Problem
-
     return 2 if isinstance(asked.result, Problem | NotFound) else 0
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    from bot.render.plain import message_to_text
+    from bot.services.ask import ask_line
+
     async def go(db: Database) -> int:
-        snap = await _snapshot(db, settings)
-        return _print_answer(snap, args.text, now, args.user)
+        said = await ask_line(db, settings, args.text, now, args.user)
+        print(message_to_text(said.message, said.snapshot.directory))
+        return 2 if said.user_error else 0
 
     return await _with_db(settings, go)
 

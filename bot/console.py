@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
-from bot.render.blocks import render_result
 from bot.render.plain import message_to_text
-from bot.services.queries import ask_snapshot, load_snapshot
+from bot.services.ask import ask_line
 from bot.storage.bootstrap import Database
 
 BANNER = (
@@ -58,10 +57,8 @@ async def run_console(db: Database, settings: Settings, user: str | None = None)
                 continue
             if line.lower() in ("exit", "quit", ":q"):
                 break
-            snap = await load_snapshot(db, settings.admin_ids)
-            asked = ask_snapshot(snap, line, datetime.now(UTC), user)
-            msg = render_result(snap.directory, snap.calendar.tz, asked.result, user)
-            print(message_to_text(msg, snap.directory))
+            said = await ask_line(db, settings, line, datetime.now(UTC), user)  # one clock read a command
+            print(message_to_text(said.message, said.snapshot.directory))
             print()
     finally:
         if interactive:

@@ -113,7 +113,9 @@ def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = N
         if isinstance(found, NotFound):
             return found
         return Problem("Incidents are opened in Slack: use /incident there.", "/incident")
-    raise TypeError(f"unhandled command {command!r}")
+    # Change commands write: the changes service answers them (bot.services.changes), never this
+    # pure function; a transport that routes one here gets a clear answer, not a crash.
+    return Problem("That changes the schedule: ask me in Slack or the console.", "/oncall")
 
 
 def _involved_pipelines(snap: Snapshot, person: Person) -> list[str]:
