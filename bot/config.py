@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     auto_escalate_minutes: int = 15
     admins: str = ""  # comma-separated person ids, added to the seed's admins
     log_format: str = "text"
+    public_url: str | None = None  # the bot's public base URL, for calendar-feed links
+    shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

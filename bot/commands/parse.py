@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.commands.changes import HELP_LINES as CHANGE_HELP_LINES
 from bot.commands.changes import ChangeCommand, parse_change
 
 COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
@@ -153,6 +154,7 @@ HELP_TEXT: dict[str, list[tuple[str, str]]] = {
         ("/oncall at WHEN", "every pipeline at that time"),
         ("/oncall me  ·  /oncall @someone", "roles this week and next shifts"),
         ("/oncall schedule PIPELINE [WEEKS]", "the coming weeks (default 2, at most 12)"),
+        *CHANGE_HELP_LINES,
     ],
     "/runbook": [("/runbook PIPELINE", "data, owners, common issues, SLAs, on-call notes and who is on call now")],
     "/whoowns": [("/whoowns QUERY", 'owners of a pipeline or of the data it carries ("clickstream", "churn")')],

@@ -38,7 +38,8 @@ def async_url(url: str | URL) -> URL:
 def display_url(url: str | URL) -> str:
     """The URL without its password, for messages."""
     parsed = make_url(url) if isinstance(url, str) else url
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) means "unchanged", not "none": rendering with hide_password masks it.
+    return parsed.render_as_string(hide_password=True)
 
 
 def _is_memory(url: URL) -> bool:
@@ -56,7 +57,9 @@ def create_engine(url: str) -> AsyncEngine:
     """
     parsed = async_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed)
+        # pre-ping: after a PostgreSQL restart, pooled connections are dead; test before use
+        # so the first request after recovery does not fail.
+        return create_async_engine(parsed, pool_pre_ping=True)
     if not _is_memory(parsed) and parsed.database:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(parsed)

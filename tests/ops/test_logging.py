@@ -208,11 +208,6 @@ def test_doctor_output_has_no_secrets(tmp_path: Path) -> None:
     assert "FAIL slack token: Slack not reachable" in done.stdout
 
 
-@pytest.mark.xfail(
-    reason="bot/storage/db.py display_url leaks the password: SQLAlchemy's URL.set(password=None) keeps it "
-    "(None means 'unchanged'); use render_as_string(hide_password=True) or _replace(password=None)",
-    strict=False,
-)
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_start_up_line_does_not_show_the_database_password(db_url: str, tmp_path: Path) -> None:
     from sqlalchemy.engine import make_url
