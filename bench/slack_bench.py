@@ -6,7 +6,10 @@ A signed ``/oncall engagement`` over loopback HTTP, p50 and p99, against:
   fingerprint checked on every request), its Web API client on a FakeSlack;
 - the floor: the same harness (aiohttp server, bolt's aiohttp adapter, signature check, the same
   ``process_before_response=True``) with a bolt app whose command only acks;
-- for reference, a no-op app on bolt's default runner (which polls for the ack every 10 ms).
+- for reference, a no-op app on bolt's default runner (which polls for the ack every 10 ms);
+- and the bot "cold": every answer computed (no answer memo) and the database checked on every
+  request (no one-second window), which is what a request that shares nothing with the ones
+  before it costs (the benchmark repeats one command, so the shipped bot mostly reuses answers).
 
 On SQLite and on PostgreSQL (skipped when no server answers at ONCALL_TEST_PG_URL, default
 postgresql+asyncpg://postgres@127.0.0.1:5432/test), with 1 and 50 concurrent clients. Each server
@@ -47,7 +50,8 @@ WARMUP = 100
 
 
 async def serve(kind: str, database_url: str) -> None:
-    """Serve ``kind`` (bot | floor | floor-default) on 127.0.0.1; print the port; run until SIGTERM."""
+    """Serve ``kind`` (bot | bot-cold | floor | floor-default) on 127.0.0.1; print the port; run until
+    SIGTERM."""
     from aiohttp import web
     from pydantic import SecretStr
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -55,9 +59,11 @@ async def serve(kind: str, database_url: str) -> None:
 
     from bot.clock import system_clock
     from bot.config import BUNDLED_SEED, Settings
+    from bot.services.cache import SnapshotCache
     from bot.slack.app import build_app, context_of
     from bot.slack.client import close_client, make_client
     from bot.slack.deps import SlackDeps
+    from bot.slack.memo import SecondMemo
     from bot.slack.server import build_web_app, prepare_for_traffic
     from bot.storage.bootstrap import open_database
     from tests.support.fake_slack import FakeSlack
@@ -76,10 +82,14 @@ async def serve(kind: str, database_url: str) -> None:
         )
         client = make_client(settings)
         closers: list[Any] = [lambda: close_client(client)]
-        if kind == "bot":
+        if kind in ("bot", "bot-cold"):
             db = await open_database(settings, say=lambda _line: None)
             deps = SlackDeps(settings=settings, db=db, client=client, clock=system_clock)
-            app = build_app(deps)
+            if kind == "bot-cold":
+                app = build_app(deps, cache=SnapshotCache(db, max_staleness=0.0))
+                context_of(app).answers = SecondMemo(size=0)
+            else:
+                app = build_app(deps)
             web_app = build_web_app(deps, app)
             await prepare_for_traffic(app)  # as run_slack does
             closers = [context_of(app).cache.close, *closers, db.close]
@@ -222,7 +232,7 @@ def run(requests: int, rounds: int) -> None:
     print(f"signed /oncall engagement over loopback HTTP; {requests} requests per configuration and server, in "
           f"{rounds} alternating floor/bot runs after {WARMUP} warm-up requests; each server in its own process")
     print(f"{'db':<11}{'clients':>8}  {'floor p50':>9} {'p99':>7}  {'bot p50':>8} {'p99':>7}  "
-          f"{'p50 ratio':>9}  {'default-runner floor p50/p99':>29}  targets")
+          f"{'p50 ratio':>9}  targets  {'bot cold p50/p99':>17}  {'default-runner floor p50/p99':>28}")
     with tempfile.TemporaryDirectory() as tmp:
         dbs: list[tuple[str, str | None]] = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")]
         pg = postgres_url()
@@ -232,7 +242,7 @@ def run(requests: int, rounds: int) -> None:
                 if url is None:
                     print(f"{name:<11}  skipped: no PostgreSQL server answers")
                     continue
-                servers = {kind: start(kind, url) for kind in ("floor", "bot", "floor-default")}
+                servers = {kind: start(kind, url) for kind in ("floor", "bot", "bot-cold", "floor-default")}
                 try:
                     for concurrency in (1, 50):
                         got: dict[str, list[float]] = {k: [] for k in servers}
@@ -245,16 +255,18 @@ def run(requests: int, rounds: int) -> None:
                             for kind in ("floor", "bot"):
                                 got[kind] += asyncio.run(measure(servers[kind].url, requests // runs,
                                                                  concurrency, check=kind == "bot", warmup=10))
-                        got["floor-default"] = asyncio.run(
-                            measure(servers["floor-default"].url, min(requests, 300), concurrency, check=False))
+                        for kind in ("bot-cold", "floor-default"):
+                            got[kind] = asyncio.run(measure(servers[kind].url, min(requests, 500), concurrency,
+                                                            check=kind == "bot-cold"))
                         f50, f99 = pct(got["floor"], 0.5), pct(got["floor"], 0.99)
                         b50, b99 = pct(got["bot"], 0.5), pct(got["bot"], 0.99)
                         d50, d99 = pct(got["floor-default"], 0.5), pct(got["floor-default"], 0.99)
+                        c50, c99 = pct(got["bot-cold"], 0.5), pct(got["bot-cold"], 0.99)
                         ratio = b50 / f50
                         ok = ratio <= 1.5 and (concurrency == 1 or b99 < 100)
                         print(f"{name:<11}{concurrency:>8}  {f50:>7.2f}ms {f99:>5.2f}ms  {b50:>6.2f}ms {b99:>5.2f}ms  "
-                              f"{ratio:>8.2f}x  {d50:>14.2f}ms / {d99:>6.2f}ms  {'met' if ok else 'MISSED'}",
-                              flush=True)
+                              f"{ratio:>8.2f}x  {'met' if ok else 'MISSED':>7}  {c50:>6.2f} / {c99:>6.2f}ms  "
+                              f"{d50:>12.2f} / {d99:>6.2f}ms", flush=True)
                 finally:
                     for server in servers.values():
                         server.stop()
@@ -270,7 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000, help="requests per configuration (default 1000)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating floor/bot runs (default 10)")
-    parser.add_argument("--serve", choices=["bot", "floor", "floor-default"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["bot", "bot-cold", "floor", "floor-default"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
