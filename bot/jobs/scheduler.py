@@ -10,7 +10,6 @@ Each tick reads the clock once and passes that instant down: the scheduled work
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services import changes as change_service
+from bot.services import incidents as incident_service
 from bot.services.deliveries import SlackPort, WebSlackPort
 from bot.services.scheduled import ScheduleConfig, Ticker
 from bot.services.snapshot import Snapshot
@@ -28,15 +29,6 @@ from bot.slack.deps import SlackDeps
 log = logging.getLogger(__name__)
 
 JOB_ID = "scheduled-work"
-
-
-def _optional(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
 
 
 class ScheduledJobs:
@@ -67,13 +59,14 @@ class ScheduledJobs:
                 log.info("tick %s: %s", at.isoformat(), report.summary())
         except Exception:
             log.exception("scheduled-work tick at %s failed", at.isoformat())
-        incidents = _optional("bot.services.incidents")
-        run_periodic = getattr(incidents, "run_periodic", None) if incidents is not None else None
-        if run_periodic is not None:
-            try:
-                await run_periodic(self.deps, at, snapshots=self.snapshots)
-            except Exception:
-                log.exception("incident periodic work at %s failed", at.isoformat())
+        try:
+            await incident_service.run_periodic(self.deps, at, snapshots=self.snapshots)
+        except Exception:
+            log.exception("incident periodic work at %s failed", at.isoformat())
+        try:
+            await change_service.before_shift_dms(self.deps, at)
+        except Exception:
+            log.exception("before-shift notices at %s failed", at.isoformat())
         self.ticks += 1
 
     async def _job(self) -> None:

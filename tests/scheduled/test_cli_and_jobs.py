@@ -106,9 +106,17 @@ async def test_scheduler_ticks_every_minute_in_utc_with_no_job_store(
     async def run_periodic(d: Any, now: Any, *, snapshots: Any = None) -> None:
         periodic.append(now)
 
+    notices: list[Any] = []
+
+    async def before_shift_dms(d: Any, now: Any) -> list[str]:
+        notices.append(now)
+        return []
+
+    import bot.services.changes as changes
     import bot.services.incidents as incidents
 
     monkeypatch.setattr(incidents, "run_periodic", run_periodic)
+    monkeypatch.setattr(changes, "before_shift_dms", before_shift_dms)
     port = RecordingPort()
     jobs = await jobs_module.start(deps, port=port, run_now=False)
     try:
@@ -121,7 +129,7 @@ async def test_scheduler_ticks_every_minute_in_utc_with_no_job_store(
         assert job.max_instances == 1 and job.coalesce
 
         await jobs.run_once()  # the clock is read once: the same instant for both
-        assert periodic == [ny(2026, 11, 30, 9)]
+        assert periodic == [ny(2026, 11, 30, 9)] and notices == periodic
         assert "handoff-announcement/data-oncall/2026-11-30|post" in port.post_keys()
         await jobs.run_once()
         assert port.post_keys().count("handoff-announcement/data-oncall/2026-11-30|post") == 1
