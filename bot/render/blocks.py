@@ -378,11 +378,18 @@ def render_result(
     raise TypeError(f"unrendered result {result!r}")
 
 
+def unavailable_message(reference: str) -> Message:
+    """A store we depend on is down for a moment: nothing was done, the user should try again."""
+    text = (f"I can't reach my database right now, so nothing was done (reference `{reference}`). "
+            "Try again in a minute.")
+    return Message(text, (_section(f":hourglass: {text}"),))
+
+
 def error_message(reference: str) -> Message:
     text = (f"Something went wrong on my side (reference `{reference}`). "
             "Please try again; if it persists, share the reference.")
     return Message(text, (_section(f":x: {text}"),))
 
 
-__all__ = ["Message", "error_message", "local_time", "oncall_lines", "render_result"]
+__all__ = ["Message", "error_message", "local_time", "oncall_lines", "render_result", "unavailable_message"]
 

@@ -20,6 +20,7 @@ for fewer queries; ``invalidate()`` forces the next ``get()`` to check.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.services.queries import load_snapshot
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database
+from bot.storage.db import is_unavailable as _is_outage
+
+log = logging.getLogger(__name__)
 
 DATA_VERSION_KEY = "data_version"
 
@@ -140,6 +144,7 @@ class SnapshotCache:
         self._check: asyncio.Future[Fingerprint] | None = None
         self._reload = asyncio.Lock()
         self._probe = _Probe(db)
+        self._outage_logged = float("-inf")
         self.loads = 0  # how many times the snapshot was read from the database
         self.checks = 0  # how many fingerprint queries ran
 
@@ -169,7 +174,18 @@ class SnapshotCache:
         if cached is not None and self._monotonic() - self._checked_at < self.max_staleness:
             return cached.snapshot
         started = self._monotonic()
-        current = await self.fingerprint()
+        try:
+            current = await self.fingerprint()
+        except Exception as exc:
+            if self._cached is None or not _is_outage(exc):
+                raise
+            # The database is down: keep answering lookups from the last snapshot (they are
+            # read-only) rather than failing every request; writes still fail and say so.
+            if started - self._outage_logged > 60:
+                self._outage_logged = started
+                log.warning("database unavailable, answering from the last snapshot: %s: %s",
+                            type(exc).__name__, exc)
+            return self._cached.snapshot
         cached = self._cached
         if cached is None or cached.fingerprint != current:
             cached = await self._load(current)

@@ -21,6 +21,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.ops.logging import bolt_log_context
 from bot.services.cache import SnapshotCache
 from bot.slack import errors
 from bot.slack.deps import SlackDeps
@@ -112,6 +113,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     )
     errors.register(app, metrics)
     app.use(DedupeEvents(RecentIds()))
+    app.use(bolt_log_context)  # every log line of a request carries its request id
 
     _contexts[app] = ctx
     from bot.slack import changes, commands, home, incidents, scheduled  # they import this module

@@ -13,8 +13,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.commands.results import Problem
-from bot.render.blocks import Message, error_message, render_problem
+from bot.render.blocks import Message, error_message, render_problem, unavailable_message
 from bot.slack.metrics import Metrics
+from bot.storage.db import is_unavailable
 
 log = logging.getLogger("bot.slack")
 
@@ -51,6 +52,17 @@ def request_kind(body: dict[str, Any]) -> str:
 def _user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
     return str(user) if user else None
+
+
+def failure_message(error: BaseException, body: dict[str, Any] | None = None, where: str = "") -> Message:
+    """Log ``error`` once and return what the user is told: "try again" when the database is
+    down (a warning, no traceback), otherwise the generic message with a reference."""
+    if is_unavailable(error):
+        reference = new_reference()
+        log.warning("database unavailable ref=%s in %s: %s: %s", reference, where or request_kind(body or {}),
+                    type(error).__name__, error, extra={"reference": reference})
+        return unavailable_message(reference)
+    return error_message(log_unexpected(error, body, where))
 
 
 def log_unexpected(error: BaseException, body: dict[str, Any] | None = None, where: str = "") -> str:
@@ -90,10 +102,10 @@ async def guarded(work: Awaitable[Any], *, body: dict[str, Any], reply: Reply | 
         if reply is not None:
             await _quiet(reply(user_error_message(exc)))
     except Exception as exc:
-        reference = log_unexpected(exc, body)
+        message = failure_message(exc, body)
         metrics.count_command(request_kind(body), "error", 0.0)
         if reply is not None:
-            await _quiet(reply(error_message(reference)))
+            await _quiet(reply(message))
 
 
 async def _quiet(sending: Awaitable[None]) -> None:
@@ -111,8 +123,7 @@ def register(app: AsyncApp, metrics: Metrics) -> None:
         if isinstance(error, UserError):
             message = user_error_message(error)
         else:
-            reference = log_unexpected(error, body)
-            message = error_message(reference)
+            message = failure_message(error, body)
             metrics.count_command(request_kind(body), "error", 0.0)
         if "command" in body:  # a slash command: the answer to the request is the message
             return message_response(message)
@@ -124,4 +135,7 @@ def register(app: AsyncApp, metrics: Metrics) -> None:
     app.error(on_error)
 
 
-__all__ = ["UserError", "guarded", "log_unexpected", "message_response", "new_reference", "register"]
+__all__ = [
+    "UserError", "failure_message", "guarded", "is_unavailable", "log_unexpected", "message_response",
+    "new_reference", "register",
+]

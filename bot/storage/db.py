@@ -85,3 +85,15 @@ def create_engine(url: str) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on ``engine`` whose objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` is the database (or the network to it) being down: a passing state that
+    a retry fixes, not a bug."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError)
