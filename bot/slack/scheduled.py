@@ -62,6 +62,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
     ctx = context_of(app)
     locks: dict[int, asyncio.Lock] = {}
+    meeting_locks: dict[int, asyncio.Lock] = {}
 
     async def ephemeral(body: dict[str, Any], text: str) -> None:
         channel, _ts = _message_ref(body)
@@ -132,8 +133,17 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 channel, ts = got.channel_id, got.ts
                 if not (channel and ts):
                     channel, ts = _message_ref(body)
-                if channel and ts:
-                    msg = meeting_message(snap.directory, snap.calendar.tz, got.view)
+                if not (channel and ts):
+                    return
+                # Two answers at once: each update re-reads the answers inside a lock, so the last
+                # update Slack gets shows every answer (not the view of whichever task was slower).
+                async with meeting_locks.setdefault(meeting_id, asyncio.Lock()):
+                    async with deps.db.sessions() as session:
+                        from bot.storage import scheduled as store
+
+                        found = await store.meeting(session, meeting_id)
+                    view = svc.meeting_view(found[0], found[1], snap.directory) if found else got.view
+                    msg = meeting_message(snap.directory, snap.calendar.tz, view)
                     await deps.client.chat_update(channel=channel, ts=ts, text=msg.text, blocks=msg.blocks_json())
 
             deps.background.spawn(_logged(work(), f"meeting {answer}"), name=f"meeting:{answer}")
