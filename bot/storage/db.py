@@ -96,4 +96,13 @@ def is_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    if type(error).__module__.startswith("asyncpg"):  # raw driver errors (the cache's probe)
+        import asyncpg
+
+        return isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+                          | asyncpg.CannotConnectNowError)
+    import sqlite3
+
+    if isinstance(error, sqlite3.OperationalError):  # locked, disk full, I/O error: passing states
+        return True
     return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError)
