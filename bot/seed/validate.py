@@ -329,14 +329,19 @@ def load_seed_text(text: str, source: str = "seed") -> Directory:
     return to_directory(parse_seed_text(text, source))
 
 
-def load_seed_file(path: str | Path) -> Directory:
-    """A ``Directory`` from a seed file, or ``SeedError`` (also for a missing file)."""
+def read_seed_file(path: str | Path) -> SeedIn:
+    """Read and validate a seed file; ``SeedError`` names every problem (or a missing file)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(str(p), [f"cannot read: {exc.strerror}"]) from None
-    return load_seed_text(text, str(p))
+    return parse_seed_text(text, str(p))
+
+
+def load_seed_file(path: str | Path) -> Directory:
+    """A ``Directory`` from a seed file, or ``SeedError`` (also for a missing file)."""
+    return to_directory(read_seed_file(path))
 
 
 def dump_seed(seed: SeedIn) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.seed.schema import SeedIn
-from bot.seed.validate import SeedError, dump_seed, parse_seed_text
+from bot.seed.validate import dump_seed, read_seed_file
 from bot.storage.db import create_engine, display_url, session_factory
 from bot.storage.meta import lock
 from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade_on
@@ -47,16 +47,6 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def read_seed_file(path: str | Path) -> SeedIn:
-    """Read and validate a seed file; ``SeedError`` names every problem (or a missing file)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SeedError(str(p), [f"cannot read: {exc.strerror}"]) from None
-    return parse_seed_text(text, str(p))
 
 
 def _only_version_table(connection: Connection) -> bool:
