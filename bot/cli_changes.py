@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 
 def add_changes_parsers(sub: Any) -> None:
     """Add ``audit`` and ``fairness`` to ``oncall-bot``'s subparsers."""
-    p = sub.add_parser("audit", help="the audit trail: changes, cancellations, refusals, deliveries (oldest first)")
+    p = sub.add_parser("audit", help="the audit trail: changes, refusals, incidents, checklists, deliveries "
+                                     "(oldest first)")
     p.add_argument("--since", help='ISO-8601 (company zone without an offset) or "yesterday 09:00"')
-    p.add_argument("--who", help="only what this person id did")
+    p.add_argument("--who", help="only what this person id (or Slack user id, if not in the directory) did")
     p.add_argument("--action", action="append", default=[],
                    help='only this action (repeatable); "change." matches every change.* action')
     p.add_argument("--limit", type=int, help="at most this many entries (the oldest first)")

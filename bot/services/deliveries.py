@@ -13,6 +13,10 @@ sends them through a ``SlackPort`` and records the outcome:
 - failures: an attempt that fails is recorded ``failed`` with ``next_attempt_at`` (exponential
   backoff) and retried by a later tick, until sent or past ``expires_at`` (then ``expired``).
 
+Every outcome is in the audit trail (``bot.storage.audit``, actor None), written with the
+outcome itself: ``delivery.sent`` (in the batch that records the sends), ``delivery.failed`` (one
+per failed attempt) and ``delivery.expired``; subject ``delivery:KEY``.
+
 Without Slack credentials ``ConsolePort`` prints each call instead.
 """
 
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 
@@ -558,7 +563,16 @@ class Deliverer:
         report = DeliveryReport()
         for _ in range(4):
             async with self.db.sessions() as session, session.begin():
-                report.expired += await store.expire_due(session, self.now())
+                at = self.now()
+                expired = await store.expire_due_rows(session, at)
+                report.expired += len(expired)
+                await audit.record_many(session, [
+                    audit.entry(at=at, actor=None, action="delivery.expired", subject=f"delivery:{e.key}",
+                                after={"key": e.key, "op": e.op, "target": e.target, "label": e.label,
+                                       "attempts": e.attempts, "last_error": e.last_error,
+                                       "expires_at": e.expires_at})
+                    for e in expired
+                ])
                 ids = await store.ready_ids(session, self.now(), self.config.max_batch)
             if not ids:
                 break
@@ -584,10 +598,12 @@ class Deliverer:
                 *(self._channel_worker(key, items, parents, mine) for key, items in groups.items())
             )
         finally:
-            await self._flush()
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            try:
+                await self._flush()
+            finally:  # a failed flush (its sends stay leased, maybe posted) still stops the renewals
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
         for r in results:
             report.add(r)
         return report
@@ -814,9 +830,15 @@ class Deliverer:
             if not done:
                 return
             async with self.db.sessions() as session, session.begin():
-                won = await store.record_sent_many(
-                    session, [(r.id, c, t) for r, c, t, _rep, _n in done], self.owner, self.now()
-                )
+                at = self.now()
+                sent = [(r.id, c, t) for r, c, t, _rep, _n in done]
+                won = await store.record_sent_many(session, sent, self.owner, at)
+                await audit.record_many(session, [
+                    audit.entry(at=at, actor=None, action="delivery.sent", subject=f"delivery:{r.key}",
+                                after={"key": r.key, "op": r.op, "target": r.target, "label": r.label,
+                                       "channel": c, "ts": t, "attempts": r.attempts, "found": not counted})
+                    for r, c, t, _rep, counted in done if r.id in won
+                ])
                 if self.after_sent is not None:
                     mine = []
                     for row, channel_id, ts, _rep, _n in done:
@@ -836,9 +858,10 @@ class Deliverer:
         report.failed += 1
         report.errors.append(f"{row.key}: {exc}")
         log.warning("delivery %s failed (attempt %s): %s", row.key, row.attempts, exc)
-        retry_at = self.now() + backoff(self.config, row.attempts)
+        at = self.now()
+        retry_at = at + backoff(self.config, row.attempts)
         async with self.db.sessions() as session, session.begin():
-            await store.record_failed(
+            held = await store.record_failed(
                 session,
                 row.id,
                 self.owner,
@@ -847,3 +870,14 @@ class Deliverer:
                 maybe_posted=not exc.definite,
                 channel_id=channel_id,
             )
+            if held:
+                await audit.record(
+                    session,
+                    at=at,
+                    actor=None,
+                    action="delivery.failed",
+                    subject=f"delivery:{row.key}",
+                    after={"key": row.key, "op": row.op, "target": row.target, "label": row.label,
+                           "error": str(exc)[:2000], "attempts": row.attempts, "retry_at": retry_at,
+                           "maybe_posted": not exc.definite},
+                )

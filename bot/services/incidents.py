@@ -8,6 +8,12 @@ the commit are messages sent (the incident message updated in place, a line in i
 to whoever is paged, the owning teams' channels at the end of the chain). A failed Slack call is
 logged and does not undo the change.
 
+Every action is audited (``bot.storage.audit``) in the transaction that applies it:
+``incident.opened``, ``incident.acknowledged``, ``incident.escalated``,
+``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_delivered``, subject
+``incident:ID``, by the person id of the Slack user who acted (their Slack user id when they are
+not in the directory; None for the bot). A refused press changes nothing and records nothing.
+
 Periodic work (``run_periodic``, every minute): unacknowledged critical incidents escalate by
 themselves (``auto_escalate_due``) and queued pages whose time has come are sent
 (``deliver_queued_pages``). Both are safe with several replicas: escalations are compare-and-set
@@ -28,11 +34,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import incident as core
 from bot.core.coverage import UnknownPipeline
 from bot.core.escalation import EscalationStep, escalation_chain
-from bot.core.incident import Change, Incident, Page, PageKind, Refusal, Refused
+from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refusal, Refused
 from bot.render import incident as render
 from bot.render.blocks import Message
 from bot.services.queries import load_snapshot
 from bot.services.snapshot import Snapshot
+from bot.storage import audit
 from bot.storage import incidents as repo
 from bot.storage.bootstrap import Database
 
@@ -173,6 +180,47 @@ def _chain(snap: Snapshot, pipeline: str, at: datetime, critical: bool) -> list[
         return []
 
 
+def _actor(snap: Snapshot, slack_user: str | None) -> str | None:
+    """Who acted, for the audit trail: the person id of a Slack user in the directory, else the
+    id given (a Slack user id, or a person id from the console); None for the bot itself."""
+    if slack_user is None:
+        return None
+    return snap.person_by_slack_id(slack_user) or slack_user
+
+
+def _page_json(page: Page) -> dict[str, Any]:
+    return {"level": page.level, "kind": page.kind, "label": page.label, "person": page.person,
+            "slot": str(page.slot) if page.slot else None, "channels": page.channels, "due": page.due}
+
+
+def _opened_json(inc: Incident) -> dict[str, Any]:
+    return {"pipeline": inc.pipeline, "summary": inc.summary, "critical": inc.critical, "reporter": inc.reporter,
+            "status": inc.status, "level": inc.level, "chain_length": inc.chain_length,
+            "page": _page_json(inc.page), "next_auto_at": inc.next_auto_at}
+
+
+def _audit_change(snap: Snapshot, change: Change) -> dict[str, Any]:
+    """``audit.record``'s arguments for an applied change."""
+    before, after, event = change.before, change.after, change.event
+    old: dict[str, Any]
+    new: dict[str, Any]
+    if event.kind == EventKind.ESCALATED:
+        action = "incident.auto_escalated" if event.auto else "incident.escalated"
+        old = {"level": before.level, "chain_length": before.chain_length, "page": _page_json(before.page)}
+        new = {"level": after.level, "chain_length": after.chain_length, "page": _page_json(after.page),
+               "reached": after.reached, "next_auto_at": after.next_auto_at}
+    elif event.kind == EventKind.ACKNOWLEDGED:
+        action = "incident.acknowledged"
+        old = {"status": before.status, "next_auto_at": before.next_auto_at}
+        new = {"status": after.status, "acknowledged_by": after.acknowledged_by, "level": after.level}
+    else:
+        action = f"incident.{event.kind.value}"
+        old = {"status": before.status}
+        new = {"status": after.status, "resolved_by": after.resolved_by, "level": after.level}
+    return {"at": event.at, "actor": _actor(snap, event.actor), "action": action,
+            "subject": f"incident:{before.id}", "before": old, "after": new}
+
+
 async def _load(db: Database, incident_id: int) -> Incident:
     async with db.sessions() as session:
         inc = await repo.get_incident(session, incident_id)
@@ -217,6 +265,8 @@ async def open_incident(
             assert existing is not None
             return Opened(existing, duplicate=True)
         await repo.add_event(session, inc.id, event)
+        await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.opened",
+                           subject=f"incident:{inc.id}", after=_opened_json(inc))
     inc = await _announce(deps, snap, inc, fallback_channel)
     return Opened(inc)
 
@@ -296,6 +346,7 @@ async def _act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snap
             again = decide(latest, snap)
             refusal = again.reason if isinstance(again, Refused) else Refusal.STALE
             return Acted(latest, refusal=refusal)
+        await audit.record(session, **_audit_change(snap, outcome))
     await _after_change(deps, snap, outcome)
     return Acted(outcome.after, change=outcome)
 
@@ -370,7 +421,8 @@ async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: Snapshot
     """Send the queued pages due at ``now`` (each by exactly one replica); how many were sent.
 
     A page whose incident was resolved first was cancelled then and is not sent. A page whose
-    DM fails goes back to pending and is tried again on the next call.
+    DM fails goes back to pending and is tried again on the next call. Once the DM is sent, the
+    incident's page becomes a person page and ``incident.page_delivered`` is recorded, together.
     """
     async with deps.db.sessions() as session:
         due = await repo.due_pages(session, now)
@@ -384,7 +436,6 @@ async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: Snapshot
         async with deps.db.sessions() as session, session.begin():
             if not await repo.claim_page(session, event_id, now):
                 continue
-            await repo.mark_page_delivered(session, incident_id, page.level)
             inc = await repo.get_incident(session, incident_id)
         if inc is None:
             continue
@@ -397,6 +448,12 @@ async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: Snapshot
             async with deps.db.sessions() as session, session.begin():
                 await repo.release_page(session, event_id)
             continue
+        async with deps.db.sessions() as session, session.begin():
+            await repo.mark_page_delivered(session, incident_id, page.level)
+            await audit.record(session, at=now, actor=None, action="incident.page_delivered",
+                               subject=f"incident:{incident_id}",
+                               before={"page": _page_json(page)}, after={"page": _page_json(delivered_page)})
+            inc = await repo.get_incident(session, incident_id) or inc
         sent += 1
         if inc.channel and inc.ts:
             await slack.update(inc.channel, inc.ts, render.incident_message(d, tz, inc))

@@ -12,6 +12,12 @@
 4. reminds the incomplete checklists whose reminder time has come and escalates the overdue ones
    (each also claimed by key: ``key#reminder``, ``key#escalation``);
 5. sends the ready deliveries (``bot.services.deliveries``).
+
+The audit trail (``bot.storage.audit``) gets, each in the transaction that makes the change:
+``delivery.skipped`` (an occurrence past its grace), ``checklist.opened``, ``checklist.reminded``
+and ``checklist.escalated`` from the tick (actor None; in the tick's batches), and from Slack
+``checklist.ticked`` / ``checklist.unticked`` / ``checklist.completed`` / ``checklist.reopened``
+/ ``checklist.refused`` and ``meeting.accepted`` / ``meeting.declined`` / ``meeting.refused``.
 """
 
 from __future__ import annotations
@@ -67,6 +73,7 @@ from bot.services.deliveries import (
     SlackPort,
 )
 from bot.services.snapshot import Snapshot
+from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 
@@ -350,6 +357,12 @@ class Ticker:
                 rows.append({**self._row(o, now), "assignees": [], "status": "skipped", "note": note})
             async with self.db.sessions() as session, session.begin():
                 won = await store.claim_many(session, rows)
+                await audit.record_many(session, [
+                    audit.entry(at=now, actor=None, action="delivery.skipped", subject=f"occurrence:{r['key']}",
+                                after={"kind": r["kind"], "definition": r["definition"], "opens_at": r["opens_at"],
+                                       "due": r["due_at"], "note": r["note"]})
+                    for r in sorted(rows, key=lambda r: str(r["key"])) if r["key"] in won
+                ])
             self._known.update(o.key for o in late)
             report.skipped += [o.key for o in late if o.key in won]
         for i in range(0, len(due), 100):
@@ -394,6 +407,13 @@ class Ticker:
             ],
             {o.key: d.recurring[o.definition].items for o in lists},
         )
+        await audit.record_many(session, [
+            audit.entry(at=now, actor=None, action="checklist.opened", subject=f"checklist:{o.key}",
+                        after={"id": checklist_ids[o.key], "title": o.title, "pipeline": o.pipeline,
+                               "channel": o.channel, "due": o.due, "assignees": o.assignees,
+                               "items": d.recurring[o.definition].items})
+            for o in lists if o.key in checklist_ids
+        ])
         out: list[dict[str, Any]] = []
         for o in occs:
             expires = o.expires_at(self.config.grace)
@@ -563,6 +583,9 @@ class Ticker:
                     ]
                     rows[0]["parent_id"] = await self._post_id(session, c.key)
                     await store.add_deliveries(session, [{**r, "occurrence_id": occ_id} for r in rows])
+                    await audit.record(session, at=now, actor=None, action="checklist.reminded",
+                                       subject=f"checklist:{c.key}",
+                                       after={"id": c.id, "due": c.due_at, "assignees": c.assignees})
                 await store.mark_reminded(session, c.id, now)
             if occ_id is not None:
                 report.reminded.append(c.key)
@@ -575,6 +598,10 @@ class Ticker:
                     continue
                 if not await store.mark_overdue(session, c.id, now, people, channels):
                     continue
+                await audit.record(session, at=now, actor=None, action="checklist.escalated",
+                                   subject=f"checklist:{c.key}", before={"status": "open"},
+                                   after={"id": c.id, "status": "overdue", "due": c.due_at, "people": people,
+                                          "channels": channels})
                 expires = now + _ESCALATION_EXPIRY
                 parent_id = await self._post_id(session, c.key)
                 rows = [
@@ -826,10 +853,15 @@ async def set_checklist_items(
     positions: Sequence[int],
     selected: Sequence[int],
     now: datetime,
+    *,
+    slack_user: str | None = None,
 ) -> ChecklistAction:
     """Make the items at ``positions`` ticked exactly when they are in ``selected`` (what a Slack
     checkboxes element sends: its whole selection), as ``actor``; records who and when, and
-    completes (or reopens) the checklist. Refused unless ``may_tick``."""
+    completes (or reopens) the checklist. Refused unless ``may_tick``.
+
+    Audited in the same transaction: each item changed, the completion or reopening, or the
+    refusal (by ``actor``, else ``slack_user``: who clicked, when not in the directory)."""
     from sqlalchemy import select
 
     async with db.sessions() as session, session.begin():
@@ -841,26 +873,49 @@ async def set_checklist_items(
         found = await store.checklist(session, checklist_id)
         assert found is not None
         row, items = found
+        subject = f"checklist:{row.key}"
         decision = may_tick(snap.directory, snap.admins, actor, row.assignees)
         if not decision.allowed:
+            await audit.record(session, at=now, actor=actor or slack_user, action="checklist.refused",
+                               subject=subject, before={"id": row.id, "status": row.status},
+                               after={"positions": list(positions), "selected": list(selected),
+                                      "refusal": decision.reason})
             return ChecklistAction(False, decision.reason, checklist_view(row, items), (), row.channel_id, row.ts)
         wanted = set(selected)
         changed: list[int] = []
+        entries: list[dict[str, Any]] = []
+        status_before = row.status
         for item in items:
             if item.position not in positions:
                 continue
             tick = item.position in wanted
             if tick != (item.ticked_by is not None):
+                old = _item_json(item.position, item.text, item.ticked_by, item.ticked_at)
                 await store.set_item(session, checklist_id, item.position, actor if tick else None, now)
                 changed.append(item.position)
+                new = _item_json(item.position, item.text, actor if tick else None, now if tick else None)
+                entries.append(audit.entry(
+                    at=now, actor=actor, action="checklist.ticked" if tick else "checklist.unticked", subject=subject,
+                    before=old, after={**new, "permission": decision.reason}))
         if changed:
-            await store.refresh_status(session, checklist_id, now)
+            status = await store.refresh_status(session, checklist_id, now)
+            if status != status_before and "complete" in (status, status_before):
+                entries.append(audit.entry(
+                    at=now, actor=actor, action="checklist.completed" if status == "complete" else "checklist.reopened",
+                    subject=subject, before={"id": row.id, "status": status_before},
+                    after={"status": status, "completed_at": now if status == "complete" else None,
+                           "permission": decision.reason}))
+            await audit.record_many(session, entries)
         found = await store.checklist(session, checklist_id)
         assert found is not None
         row, items = found
         return ChecklistAction(
             True, decision.reason, checklist_view(row, items), tuple(changed), row.channel_id, row.ts
         )
+
+
+def _item_json(position: int, text: str, ticked_by: str | None, ticked_at: datetime | None) -> dict[str, Any]:
+    return {"item": position, "text": text, "ticked_by": ticked_by, "ticked_at": ticked_at}
 
 
 @dataclass(frozen=True)
@@ -873,18 +928,35 @@ class MeetingAnswer:
 
 
 async def answer_invite(
-    db: Database, snap: Snapshot, meeting_id: int, actor: str | None, answer: str, now: datetime
+    db: Database,
+    snap: Snapshot,
+    meeting_id: int,
+    actor: str | None,
+    answer: str,
+    now: datetime,
+    *,
+    slack_user: str | None = None,
 ) -> MeetingAnswer:
-    """Record ``actor``'s Accept/Decline; only the invited may answer."""
+    """Record ``actor``'s Accept/Decline (``meeting.accepted`` / ``meeting.declined`` in the audit
+    trail); only the invited may answer (else ``meeting.refused``, by ``actor`` or ``slack_user``)."""
     async with db.sessions() as session, session.begin():
         found = await store.meeting(session, meeting_id)
         if found is None:
             return MeetingAnswer(False, "I have no record of this meeting.", None)
         row, answers = found
+        subject = f"meeting:{row.key}"
         if actor is None or actor not in row.attendees:
+            reason = "Only the people invited can answer this invite."
+            await audit.record(session, at=now, actor=actor or slack_user, action="meeting.refused", subject=subject,
+                               after={"id": row.id, "answer": answer, "refusal": reason})
             view = meeting_view(row, answers, snap.directory)
-            return MeetingAnswer(False, "Only the people invited can answer this invite.", view, row.channel_id, row.ts)
+            return MeetingAnswer(False, reason, view, row.channel_id, row.ts)
+        previous = next(({"answer": a.answer, "at": a.at} for a in answers if a.person == actor), None)
         await store.answer_meeting(session, meeting_id, actor, answer, now)
+        await audit.record(
+            session, at=now, actor=actor, action="meeting.accepted" if answer == "accept" else "meeting.declined",
+            subject=subject, before=previous, after={"id": row.id, "answer": answer, "at": now},
+        )
         found = await store.meeting(session, meeting_id)
         assert found is not None
         row, answers = found

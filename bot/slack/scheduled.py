@@ -3,7 +3,9 @@
 Both ack at once and do the work in a background task (``deps.background``): record the change,
 then update the message in place (``chat.update``) from the stored state, so every click shows who
 did what. Someone who may not tick a checklist (or answer an invite not theirs) is told why in an
-ephemeral note, and the message is redrawn so their click does not appear to have worked.
+ephemeral note, and the message is redrawn so their click does not appear to have worked. The
+service audits each click (``checklist.*``, ``meeting.*``) by the clicker's person id, or their
+Slack user id when they are not in the directory.
 """
 
 from __future__ import annotations
@@ -101,8 +103,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 await ephemeral(body, "This checklist message is from a version I no longer understand.")
                 return
             snap = await ctx.cache.get()
-            actor = snap.person_by_slack_id(_user(body) or "")
-            done = await svc.set_checklist_items(deps.db, snap, checklist_id, actor, positions, selected, deps.clock())
+            user = _user(body)
+            actor = snap.person_by_slack_id(user or "")
+            done = await svc.set_checklist_items(deps.db, snap, checklist_id, actor, positions, selected, deps.clock(),
+                                                 slack_user=user)
             if not done.allowed:
                 if done.view is not None:
                     await ephemeral(body, not_allowed_text(snap.directory, done.view, snap.admins))
@@ -123,8 +127,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                     await ephemeral(body, "This invite is from a version I no longer understand.")
                     return
                 snap = await ctx.cache.get()
-                actor = snap.person_by_slack_id(_user(body) or "")
-                got = await svc.answer_invite(deps.db, snap, meeting_id, actor, answer, deps.clock())
+                user = _user(body)
+                actor = snap.person_by_slack_id(user or "")
+                got = await svc.answer_invite(deps.db, snap, meeting_id, actor, answer, deps.clock(), slack_user=user)
                 if not got.allowed:
                     await ephemeral(body, got.reason)
                     return

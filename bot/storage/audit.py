@@ -1,13 +1,35 @@
 """The audit trail (issue 5 §3): who did what, when, to what, with the state before and after.
 
-Append-only in the application: this module has ``record`` and queries, and nothing else writes
-to ``audit_log`` (no update or delete path). ``actor`` is a person id (None for the bot itself,
-e.g. a scheduled delivery); ``before``/``after`` are JSON values (use ``jsonable`` for datetimes).
+Append-only in the application: this module has ``record``/``record_many`` and queries, and
+nothing else writes to ``audit_log`` (no update or delete path). ``actor`` is a person id (the
+Slack user id when the user is not in the directory; None for the bot itself, e.g. a scheduled
+delivery or an automatic escalation); ``before``/``after`` are JSON values (``jsonable`` turns
+datetimes, enums and tuples into JSON). Every entry is written in the transaction of the state
+change it describes: a rolled-back action leaves no entry, a committed one always has one.
 
-Action names are dotted: ``change.override``, ``change.swap``, ``change.away``, ``change.refused``,
-``change.cancelled``, ``cancel.refused``, ``calendar.token``, ``calendar.reset``,
-``shift_notice.sent``; other parts of the bot record theirs the same way (``incident.escalated``,
-``checklist.tick``, ``delivery.sent``, ...).
+Action names are dotted, ``area.what``; the subject names the thing acted on:
+
+- schedule changes (``bot.services.changes``), subject ``change:ID`` (a refused change: its
+  description): ``change.override``, ``change.swap``, ``change.away``, ``change.refused``,
+  ``change.cancelled``, ``cancel.refused``, ``change.notified``, ``cancel.notified``;
+- calendar feeds, subject ``calendar:PERSON``: ``calendar.token``, ``calendar.reset``;
+- before-a-shift DMs, subject the notice key: ``shift_notice.sent``;
+- incidents (``bot.services.incidents``), subject ``incident:ID``: ``incident.opened``,
+  ``incident.acknowledged``, ``incident.escalated`` (before/after: level, chain length and the
+  page: whom it paged or queued, or which channels), ``incident.auto_escalated`` (actor None),
+  ``incident.resolved``, ``incident.page_delivered`` (a queued page sent, actor None);
+- checklists (``bot.services.scheduled``), subject ``checklist:KEY``: ``checklist.opened``
+  (actor None), ``checklist.ticked`` / ``checklist.unticked`` (one per item, before/after its
+  state), ``checklist.refused`` (a tick by someone who may not), ``checklist.completed``,
+  ``checklist.reopened`` (an item unticked on a complete checklist), ``checklist.reminded`` and
+  ``checklist.escalated`` (overdue; both actor None);
+- onboarding invites, subject ``meeting:KEY``: ``meeting.accepted``, ``meeting.declined``,
+  ``meeting.refused`` (an answer from someone not invited);
+- scheduled deliveries (``bot.services.deliveries``, actor None), subject ``delivery:KEY``:
+  ``delivery.sent`` (channel, ts, key; ``found``: already posted by an earlier attempt),
+  ``delivery.failed`` (one per failed attempt: the error, when it is retried),
+  ``delivery.expired``; and ``delivery.skipped``, subject ``occurrence:KEY``: an occurrence past
+  its grace, decided without sending anything.
 """
 
 from __future__ import annotations
@@ -18,7 +40,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, or_, select
+from sqlalchemy import JSON, Index, Integer, String, Text, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +89,12 @@ def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(row.id, row.at, row.actor, row.action, row.subject, row.before, row.after)
 
 
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("audit entries need an aware instant")
+    return at
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -78,13 +106,26 @@ async def record(
     after: Any = None,
 ) -> int:
     """Append one entry in the caller's transaction; its id. ``at`` must be aware."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("audit entries need an aware instant")
-    row = AuditRow(at=at, actor=actor, action=action, subject=subject, before=jsonable(before),
+    row = AuditRow(at=_aware(at), actor=actor, action=action, subject=subject, before=jsonable(before),
                    after=jsonable(after))
     session.add(row)
     await session.flush()
     return row.id
+
+
+def entry(
+    *, at: datetime, actor: str | None, action: str, subject: str, before: Any = None, after: Any = None
+) -> dict[str, Any]:
+    """One entry for ``record_many`` (the same arguments as ``record``)."""
+    return {"at": _aware(at), "actor": actor, "action": action, "subject": subject,
+            "before": jsonable(before), "after": jsonable(after)}
+
+
+async def record_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many entries (made by ``entry``), in order, in the caller's transaction: one
+    multi-row INSERT per 500, nothing at all for none (for code that writes in batches)."""
+    for i in range(0, len(rows), 500):
+        await session.execute(insert(AuditRow).values([dict(r) for r in rows[i : i + 500]]))
 
 
 async def entries(

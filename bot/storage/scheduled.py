@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -195,6 +195,19 @@ class MeetingAnswerRow(Base):
 
 
 # --- repository ----------------------------------------------------------------------------------
+
+
+class Expired(NamedTuple):
+    """A delivery ``expire_due_rows`` marked expired."""
+
+    id: int
+    key: str
+    op: str
+    target: str
+    label: str
+    attempts: int
+    last_error: str | None
+    expires_at: datetime | None
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -410,8 +423,9 @@ async def record_failed(
     *,
     maybe_posted: bool,
     channel_id: str | None = None,
-) -> None:
-    """Release a leased delivery after a failed attempt: ``failed``, retried at ``next_attempt_at``."""
+) -> bool:
+    """Release a leased delivery after a failed attempt: ``failed``, retried at ``next_attempt_at``.
+    False (nothing written) when ``owner`` no longer held it."""
     values: dict[str, Any] = {
         "status": "failed",
         "last_error": error[:2000],
@@ -422,7 +436,7 @@ async def record_failed(
     }
     if channel_id is not None:
         values["channel_id"] = channel_id
-    await session.execute(
+    stmt = (
         update(DeliveryRow)
         .where(
             DeliveryRow.id == delivery_id,
@@ -430,12 +444,19 @@ async def record_failed(
             or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)),
         )
         .values(**values)
+        .returning(DeliveryRow.id)
     )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """Mark ``expired`` the deliveries still waiting past their ``expires_at`` (and not leased by a
     live replica); how many."""
+    return len(await expire_due_rows(session, now))
+
+
+async def expire_due_rows(session: AsyncSession, now: datetime) -> list[Expired]:
+    """``expire_due``, returning what expired (in id order)."""
     stmt = (
         update(DeliveryRow)
         .where(
@@ -445,9 +466,12 @@ async def expire_due(session: AsyncSession, now: datetime) -> int:
             or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now),
         )
         .values(status="expired", lease_owner=None, lease_until=None)
-        .returning(DeliveryRow.id)
+        .returning(DeliveryRow.id, DeliveryRow.key, DeliveryRow.op, DeliveryRow.target, DeliveryRow.label,
+                   DeliveryRow.attempts, DeliveryRow.last_error, DeliveryRow.expires_at)
     )
-    return len(list((await session.execute(stmt)).scalars()))
+    rows = [Expired(r.id, r.key, r.op, r.target, r.label, r.attempts, r.last_error, r.expires_at)
+            for r in await session.execute(stmt)]
+    return sorted(rows, key=lambda r: r.id)
 
 
 async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRow | None:
