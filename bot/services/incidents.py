@@ -22,11 +22,13 @@ on the level, and a queued page is claimed by exactly one replica before it is s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -310,14 +312,25 @@ async def _reach(slack: SlackNotifier, snap: Snapshot, inc: Incident, page: Page
             await slack.post(channel, message, metadata=_metadata(inc, "channel"))
 
 
+# One lock per incident (and event loop): two actions landing together update the message one
+# after the other, each from the state stored when it holds the lock, so the last update Slack
+# gets shows the last state.
+_message_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = WeakKeyDictionary()
+
+
+def _message_lock(incident_id: int) -> asyncio.Lock:
+    return _message_locks.setdefault(asyncio.get_running_loop(), {}).setdefault(incident_id, asyncio.Lock())
+
+
 async def _after_change(deps: Deps, snap: Snapshot, change: Change) -> None:
     """Tell Slack about an applied change: update the message, say it in the thread, reach."""
     d, tz = snap.directory, snap.calendar.tz
     slack = SlackNotifier(deps.client)
-    latest = await _load(deps.db, change.after.id)  # render what is stored now, not what we wrote
-    if latest.channel and latest.ts:
-        await slack.update(latest.channel, latest.ts, render.incident_message(d, tz, latest))
-        await slack.post(latest.channel, Message(render.thread_line(d, tz, change)), thread_ts=latest.ts)
+    async with _message_lock(change.after.id):
+        latest = await _load(deps.db, change.after.id)  # render what is stored now, not what we wrote
+        if latest.channel and latest.ts:
+            await slack.update(latest.channel, latest.ts, render.incident_message(d, tz, latest))
+            await slack.post(latest.channel, Message(render.thread_line(d, tz, change)), thread_ts=latest.ts)
     if change.event.page is not None:
         await _reach(slack, snap, latest, change.event.page)
 
