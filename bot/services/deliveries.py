@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from bot.ops.logging import log_context
 from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
@@ -655,7 +656,8 @@ class Deliverer:
         report = DeliveryReport()
         for row, look in items:
             try:
-                await self._deliver(key, row, look, parents, report)
+                with log_context(delivery_id=row.key):  # every line about this post names it
+                    await self._deliver(key, row, look, parents, report)
             except Exception as exc:  # never lose a delivery to a bug: it stays failed, retried
                 log.exception("delivery %s failed unexpectedly", row.key)
                 await self._failed(row, SendError(f"{type(exc).__name__}: {exc}", definite=False), report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -267,3 +268,22 @@ async def test_many_tickers_racing_on_one_database_claim_each_occurrence_once(
 async def test_deliveries_config_defaults() -> None:
     c = DeliveryConfig()
     assert c.per_channel_interval == 1.0 and c.concurrency >= 1 and c.lease >= timedelta(minutes=1)
+
+
+async def test_each_post_runs_with_its_delivery_id_in_the_log_context(db: Database) -> None:
+    from bot.ops.logging import delivery_id_var
+    from bot.services.scheduled import Ticker
+
+    from .helpers import RecordingPort
+
+    seen: list[tuple[str | None, str | None]] = []
+
+    class Port(RecordingPort):
+        async def post(self, channel_id: str, text: str, blocks: Any, metadata: Any, thread_ts: Any) -> tuple[str, str]:
+            key = (metadata or {}).get("event_payload", {}).get("key")
+            seen.append((key, delivery_id_var.get()))
+            return await super().post(channel_id, text, blocks, metadata, thread_ts)
+
+    await Ticker(db, Port()).tick(MONDAY)
+    assert seen and all(key == context for key, context in seen)
+    assert delivery_id_var.get() is None  # nothing leaks out of a delivery
