@@ -165,6 +165,7 @@ class RecurringWork:
     items: tuple[str, ...] = ()
     meeting: dict[str, object] | None = None
     description: str = ""
+    reminder_minute: int | None = None  # checklists: reminder time (local) the business day before due
 
 
 @dataclass(frozen=True, slots=True)

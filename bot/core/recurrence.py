@@ -46,8 +46,6 @@ CHECKLIST = "checklist"
 
 DEFAULT_GRACE = timedelta(hours=6)
 """How late an announcement or a meeting invite may still be delivered (checklists: until due)."""
-REMINDER_MINUTE = 9 * 60
-"""A checklist still incomplete one business day before its due date is reminded at 09:00."""
 
 _ONE_DAY = timedelta(days=1)
 _MARGIN = timedelta(days=12)  # adjusted dates move at most this far from their nominal date
@@ -65,8 +63,9 @@ class Occurrence:
     ``at`` is when it opens (is posted), ``due`` its deadline (checklists) or None.
     ``assignees`` are person ids, resolved at ``at`` (rotations, then overrides). ``channel`` is
     where it is posted (None for the meeting invite, a group DM to the assignees).
-    ``meeting_start``/``meeting_end``: the meeting's slot (meetings only). ``reminder_at``: 09:00 of
-    the business day before the due date when that is strictly between ``at`` and ``due``.
+    ``meeting_start``/``meeting_end``: the meeting's slot (meetings only). ``reminder_at``: the
+    definition's reminder time (the seed's ``reminder``, e.g. 09:00) on the business day before the
+    due date, when that is strictly between ``at`` and ``due`` (None without a reminder).
     """
 
     key: str
@@ -261,9 +260,9 @@ def meeting_slot(cal: CompanyCalendar, meeting: dict[str, object], opening_day: 
 
 
 def reminder_instant(
-    cal: CompanyCalendar, opens_at: datetime, due: datetime, minute: int = REMINDER_MINUTE
+    cal: CompanyCalendar, opens_at: datetime, due: datetime, minute: int
 ) -> datetime | None:
-    """09:00 (``minute``) of the business day before the due date, if strictly between the opening
+    """Local ``minute`` (e.g. 540, 09:00) of the business day before the due date, if strictly between the opening
     and the due time; else None (e.g. a checklist that opens and is due on the same day)."""
     day = cal.previous_business_day(cal.local_date(due))
     at = cal.instant(day, minute)
@@ -341,7 +340,9 @@ def _build(
     m_start = m_end = None
     if rw.kind == MEETING and rw.meeting is not None:
         m_start, m_end = meeting_slot(cal, rw.meeting, opening.day)
-    reminder = reminder_instant(cal, at, due) if rw.kind == CHECKLIST and due is not None else None
+    reminder = None
+    if rw.kind == CHECKLIST and due is not None and rw.reminder_minute is not None:
+        reminder = reminder_instant(cal, at, due, rw.reminder_minute)
     return Occurrence(
         key=occurrence_key(directory, rw, opening.period),
         definition=rw.id,

@@ -228,9 +228,14 @@ class RecurringIn(_Model):
     assignees: list[str] = []
     items: list[str] = []
     meeting: MeetingIn | None = None
+    reminder: str | None = None  # checklists: the reminder's time on the business day before due
 
     @model_validator(mode="after")
     def _kind(self) -> RecurringIn:
+        if self.reminder is not None:
+            parse_clock(self.reminder)
+            if self.kind != "checklist":
+                raise ValueError("only a checklist has a reminder")
         if self.opens.rule in ("same_day", "weekday_of_week"):
             raise ValueError(f"opens: rule '{self.opens.rule}' is only for due")
         if self.kind == "checklist" and (self.due is None or not self.items):

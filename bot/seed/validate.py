@@ -275,6 +275,7 @@ def to_directory(seed: SeedIn) -> Directory:
             items=tuple(r.items),
             meeting=r.meeting.model_dump() if r.meeting else None,
             description=r.description,
+            reminder_minute=parse_clock(r.reminder) if r.reminder else None,
         )
         for r in seed.recurring
     }

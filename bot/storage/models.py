@@ -276,6 +276,7 @@ class RecurringRow(Base):
     meeting_day: Mapped[str | None] = mapped_column(String(32))
     meeting_start: Mapped[str | None] = mapped_column(CLOCK)
     meeting_minutes: Mapped[int | None] = mapped_column(Integer)
+    reminder: Mapped[str | None] = mapped_column(CLOCK)
 
 
 class RecurringRuleRow(Base):

@@ -215,7 +215,7 @@ def _recurring_rows(r: RecurringIn, pos: int) -> Rows:
             id=r.id, position=pos, kind=r.kind, title=r.title, description=r.description,
             pipeline_id=r.pipeline, channel=r.channel, assignees=list(r.assignees),
             meeting_day=m.day if m else None, meeting_start=m.start if m else None,
-            meeting_minutes=m.minutes if m else None,
+            meeting_minutes=m.minutes if m else None, reminder=r.reminder,
         )],
         RULES: [dict(recurring_id=r.id, which=which, rule=x.rule, time=x.time, weekday=x.weekday, n=x.n,
                      day=x.day, adjust=x.adjust) for which, x in rules],
@@ -391,7 +391,7 @@ async def export_seed(session: AsyncSession) -> SeedIn:
             id=r.id, kind=r.kind, title=r.title, description=r.description, pipeline=r.pipeline_id,
             channel=r.channel, opens=_rule(by_which["opens"]),
             due=_rule(by_which["due"]) if "due" in by_which else None,
-            assignees=r.assignees, items=[i.text for i in items[r.id]], meeting=meeting,
+            assignees=r.assignees, items=[i.text for i in items[r.id]], meeting=meeting, reminder=r.reminder,
         )
 
     return SeedIn(

@@ -216,7 +216,7 @@ def test_reminders_are_0900_one_business_day_before_due(year: list[Occurrence]) 
         assert o.at < o.reminder_at < o.due
     thanksgiving = next(o for o in year if o.key == "growth-weekly-status/growth/2026-11-23")
     assert local(thanksgiving.reminder_at).date() == d("2026-11-24")
-    assert reminder_instant(CAL, ny(2026, 11, 24, 9), ny(2026, 11, 24, 17)) is None
+    assert reminder_instant(CAL, ny(2026, 11, 24, 9), ny(2026, 11, 24, 17), 9 * 60) is None
 
 
 def test_february_and_leap_years() -> None:
@@ -252,3 +252,19 @@ def test_range_is_half_open_and_needs_aware_instants() -> None:
     with pytest.raises(ValueError):
         occurrences(DIRECTORY, CAL, at.replace(tzinfo=None), at)
     assert NY.key == "America/New_York"
+
+
+def test_the_reminder_time_is_the_seeds() -> None:
+    import dataclasses
+
+    from bot.core.recurrence import occurrences
+
+    rw = DIRECTORY.recurring["growth-weekly-status"]
+    assert rw.reminder_minute == 9 * 60  # data/seed.yaml: reminder "09:00"
+    early = dataclasses.replace(DIRECTORY, recurring={rw.id: dataclasses.replace(rw, reminder_minute=7 * 60 + 30)})
+    none = dataclasses.replace(DIRECTORY, recurring={rw.id: dataclasses.replace(rw, reminder_minute=None)})
+    week = (ny(2026, 11, 30, 0), ny(2026, 12, 1, 0))
+    [occ] = occurrences(early, CAL, *week)
+    assert occ.reminder_at == ny(2026, 12, 3, 7, 30)  # Thursday before Friday's due
+    [occ] = occurrences(none, CAL, *week)
+    assert occ.reminder_at is None
