@@ -47,6 +47,27 @@ def _is_memory(url: URL) -> bool:
     return db in ("", ":memory:") or db.startswith("file::memory:")
 
 
+def _enable_wal(cursor: Any, attempts: int = 50) -> None:
+    """Put the file in WAL mode (persistent: later connections find it so). Switching needs an
+    exclusive lock and SQLite answers "database is locked" at once, without its busy handler,
+    while another connection opens the same new file; so retry briefly. This runs in the
+    driver's thread (aiosqlite), never on the event loop."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            row = cursor.fetchone()
+            if row is not None and str(row[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, adapted or not
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url``.
 
@@ -72,7 +93,7 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
