@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.commands.answer import answer
 from bot.commands.parse import Help, UsageError, parse_command
@@ -13,15 +13,16 @@ from bot.storage.bootstrap import Database
 from bot.storage.overrides import overrides_between
 from bot.storage.seedstore import load_directory
 
-_FAR = timedelta(days=3660)
+# Every override is read (they are few): the range spans any instant a question can name.
+_ALL_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+_ALL_TO = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 async def load_snapshot(db: Database, extra_admins: tuple[str, ...] = ()) -> Snapshot:
     """The directory and every override, read in one transaction."""
     async with db.sessions() as session, session.begin():
         directory = await load_directory(session)
-        epoch = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
-        overrides = await overrides_between(session, epoch, epoch + 20 * _FAR)
+        overrides = await overrides_between(session, _ALL_FROM, _ALL_TO)
     return Snapshot.build(directory, overrides, extra_admins)
 
 

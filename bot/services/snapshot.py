@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from bot.core.calendar import CompanyCalendar
 from bot.core.model import Directory, Override
@@ -32,6 +31,3 @@ class Snapshot:
                 return p.id
         return None
 
-
-# How far around "now" overrides are read: answers look ahead at most this far.
-OVERRIDE_HORIZON = timedelta(days=400)
