@@ -6,11 +6,14 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.render.plain import message_to_text
 from bot.services.ask import ask_line
-from bot.storage.bootstrap import Database
+
+if TYPE_CHECKING:
+    from bot.storage.bootstrap import Database
 
 BANNER = (
     "On-call console. Type a command as in Slack: /oncall engagement, /oncall profit at saturday, "

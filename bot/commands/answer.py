@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime, timedelta
 
+from bot.commands.common import resolve_person
 from bot.commands.parse import (
     Command,
     Help,
@@ -15,7 +15,6 @@ from bot.commands.parse import (
     OpenIncident,
     Runbook,
     WhoOwns,
-    mention_user_id,
 )
 from bot.commands.results import (
     HelpReport,
@@ -46,28 +45,6 @@ def resolve_pipeline(snap: Snapshot, text: str) -> Pipeline | NotFound:
     if match.pipeline is not None:
         return match.pipeline
     return NotFound("pipeline", text, match.suggestions, tuple(snap.directory.pipelines))
-
-
-def resolve_person(snap: Snapshot, text: str, user: str | None) -> Person | NotFound | Problem:
-    """The person ``text`` names: "me" (the asking ``user``), a Slack mention, an id or a name."""
-    people = snap.directory.people
-    if text.lower() == "me":
-        if user is None or user not in people:
-            return Problem("I don't know who you are here: your Slack user is not in the seed's people.", "/oncall")
-        return people[user]
-    slack_id = mention_user_id(text)
-    if slack_id is not None:
-        pid = snap.person_by_slack_id(slack_id)
-        if pid is None:
-            return Problem(f"<@{slack_id}> is not in any team of the on-call directory.", "/oncall")
-        return people[pid]
-    key = text.lower().lstrip("@")
-    for p in people.values():
-        if key in (p.id.lower(), p.name.lower(), p.email.lower().split("@")[0]):
-            return p
-    names = {p.id: p.id for p in people.values()} | {p.name.lower(): p.id for p in people.values()}
-    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
-    return NotFound("person", text, tuple(dict.fromkeys(names[c] for c in close)), tuple(people))
 
 
 def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = None) -> Result:

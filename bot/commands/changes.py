@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.commands.common import MENTION, UsageError, resolve_person
 from bot.commands.results import NotFound, Problem
 from bot.core.changes import (
     ChangeKind,
@@ -37,7 +38,6 @@ from bot.services.snapshot import Snapshot
 CMD = "/oncall"
 HEADS = ("override", "swap", "away", "changes", "cancel", "calendar", "fairness")
 _SEPARATORS = ("to", "until", "till", "through", "thru", "-", "–", "—", "..")
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CLOCK_ONLY = re.compile(r"^(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm)?$", re.IGNORECASE)
 MAX_WHEN_WORDS = 5
 DEFAULT_FAIRNESS_WEEKS = 12
@@ -116,14 +116,12 @@ HELP_LINES: list[tuple[str, str]] = [
 
 
 def _usage(message: str) -> Exception:
-    from bot.commands.parse import UsageError  # parse imports this module
-
     return UsageError(message, CMD)
 
 
 def is_person_word(word: str) -> bool:
     """A Slack mention ``<@U123|name>`` or ``@someone``."""
-    return bool(_MENTION.match(word)) or (word.startswith("@") and len(word) > 1)
+    return bool(MENTION.match(word)) or (word.startswith("@") and len(word) > 1)
 
 
 def parse_change(args: str) -> ChangeCommand | None:
@@ -250,12 +248,6 @@ def week_instant(text: str, now: datetime, tz: ZoneInfo) -> datetime | str:
 # --- resolving ----------------------------------------------------------------------------------
 
 
-def _person(snap: Snapshot, text: str, user: str | None) -> Person | NotFound | Problem:
-    from bot.commands.answer import resolve_person  # answer imports parse, which imports this module
-
-    return resolve_person(snap, text, user)
-
-
 def resolve_request(
     command: OverrideCommand | SwapCommand | AwayCommand, snap: Snapshot, now: datetime, actor: str | None
 ) -> ChangeRequest | NotFound | Problem:
@@ -266,7 +258,7 @@ def resolve_request(
         if target is None:
             choices = tuple(r for r in d.rotations) + tuple(d.pipelines)
             return NotFound("target", command.target, (), choices)
-        who = _person(snap, command.who, actor)
+        who = resolve_person(snap, command.who, actor)
         if not isinstance(who, Person):
             return who
         span = split_range(command.when, now, tz)
@@ -275,10 +267,10 @@ def resolve_request(
         start, end, reason = span
         return ChangeRequest(ChangeKind.OVERRIDE, actor, start, end, who.id, target=target, reason=reason)
     if isinstance(command, SwapCommand):
-        a = _person(snap, command.a, actor)
+        a = resolve_person(snap, command.a, actor)
         if not isinstance(a, Person):
             return a
-        b = _person(snap, command.b, actor)
+        b = resolve_person(snap, command.b, actor)
         if not isinstance(b, Person):
             return b
         at = week_instant(command.week, now, tz)
@@ -289,12 +281,12 @@ def resolve_request(
             return Problem(week, CMD)
         return ChangeRequest(ChangeKind.SWAP, actor, week[0], week[1], a.id, other=b.id)
     subject: Person | NotFound | Problem
-    subject = _person(snap, command.who or "me", actor)
+    subject = resolve_person(snap, command.who or "me", actor)
     if not isinstance(subject, Person):
         return subject
     cover = None
     if command.cover is not None:
-        found = _person(snap, command.cover, actor)
+        found = resolve_person(snap, command.cover, actor)
         if not isinstance(found, Person):
             return found
         cover = found.id

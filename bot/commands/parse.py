@@ -7,16 +7,10 @@ from dataclasses import dataclass
 
 from bot.commands.changes import HELP_LINES as CHANGE_HELP_LINES
 from bot.commands.changes import ChangeCommand, parse_change
+from bot.commands.common import UsageError as UsageError  # (re-exported: callers catch it from here)
+from bot.commands.common import mention_user_id as mention_user_id
 
 COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
-
-
-class UsageError(ValueError):
-    """What the user typed does not fit the command; the message says how to fix it."""
-
-    def __init__(self, message: str, command: str) -> None:
-        super().__init__(message)
-        self.command = command
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +62,8 @@ Command = (
     | ChangeCommand  # override, swap, away, changes, cancel, calendar, fairness (bot.commands.changes)
 )
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CRITICAL = re.compile(r"(^|\s)(--critical|critical:|!critical|\[critical\])(\s|$)", re.IGNORECASE)
 MAX_SCHEDULE_WEEKS = 12
-
-
-def mention_user_id(text: str) -> str | None:
-    """The Slack user id of a ``<@U123>`` mention, or None."""
-    m = _MENTION.match(text.strip())
-    return m.group(1) if m else None
 
 
 def parse_command(command: str, text: str) -> Command:

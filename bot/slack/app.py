@@ -10,10 +10,8 @@ every listener does only fast work before returning: parse, read the cached snap
 from __future__ import annotations
 
 import logging
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -23,10 +21,11 @@ from slack_bolt.response import BoltResponse
 
 from bot.ops.logging import bolt_log_context
 from bot.services.cache import SnapshotCache
-from bot.slack import errors
+from bot.slack import changes, commands, errors, home, incidents, scheduled
+from bot.slack.context import BotContext, attach
+from bot.slack.context import context_of as context_of  # (re-exported for the server and tests)
 from bot.slack.deps import SlackDeps
-from bot.slack.memo import BlockJson, SecondMemo
-from bot.slack.metrics import Metrics, metrics_of
+from bot.slack.metrics import metrics_of
 
 log = logging.getLogger("bot.slack")
 
@@ -37,7 +36,6 @@ log = logging.getLogger("bot.slack")
 # reflects the clock and the data of at most one second ago. In-process writers that need their
 # change in the very next answer call ``context_of(app).cache.invalidate()``.
 SNAPSHOT_MAX_STALENESS = 1.0
-
 
 
 class RecentIds:
@@ -55,19 +53,6 @@ class RecentIds:
         if len(self._ids) > self.size:
             self._ids.popitem(last=False)
         return False
-
-
-@dataclass
-class BotContext:
-    """What the listeners share: the dependencies, the snapshot cache, the metrics, the memo of
-    validated Block Kit JSON (``ctx.blocks.blocks(message)`` instead of ``message.blocks_json()``)
-    and the answers of the current second (``bot.slack.commands.answer``)."""
-
-    deps: SlackDeps
-    cache: SnapshotCache
-    metrics: Metrics
-    blocks: BlockJson = field(default_factory=BlockJson)
-    answers: SecondMemo[Any] = field(default_factory=SecondMemo)
 
 
 def _secret(value: Any) -> str | None:
@@ -115,9 +100,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     app.use(DedupeEvents(RecentIds()))
     app.use(bolt_log_context)  # every log line of a request carries its request id
 
-    _contexts[app] = ctx
-    from bot.slack import changes, commands, home, incidents, scheduled  # they import this module
-
+    attach(app, ctx)
     commands.register(app, ctx)
     home.register(app, ctx)
     incidents.register(app, deps)
@@ -126,10 +109,3 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     commands.register_fallbacks(app, ctx)  # last: only what no listener above took
     return app
 
-
-_contexts: weakref.WeakKeyDictionary[AsyncApp, BotContext] = weakref.WeakKeyDictionary()
-
-
-def context_of(app: AsyncApp) -> BotContext:
-    """The ``BotContext`` an app made by ``build_app`` registered its listeners with."""
-    return _contexts[app]

@@ -56,7 +56,7 @@ from bot.render.changes import (
 from bot.render.plain import mrkdwn_to_text
 from bot.services import changes as svc
 from bot.services.snapshot import Snapshot
-from bot.slack.app import BotContext, context_of
+from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import log_unexpected, message_response
 

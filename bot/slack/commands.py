@@ -20,7 +20,7 @@ from bot.commands.results import NotFound, Problem
 from bot.render.blocks import Message, render_help, render_problem, render_result
 from bot.render.ids import Action
 from bot.services.queries import ask_snapshot
-from bot.slack.app import BotContext
+from bot.slack.context import BotContext
 from bot.slack.errors import guarded
 
 SLASH_COMMANDS = ("/oncall", "/runbook", "/whoowns")

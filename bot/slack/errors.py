@@ -14,8 +14,8 @@ from slack_bolt.response import BoltResponse
 
 from bot.commands.results import Problem
 from bot.render.blocks import Message, error_message, render_problem, unavailable_message
+from bot.services.database import is_unavailable
 from bot.slack.metrics import Metrics
-from bot.storage.db import is_unavailable
 
 log = logging.getLogger("bot.slack")
 

@@ -32,7 +32,7 @@ from bot.render.fmt import date_token, mention
 from bot.render.ids import Action
 from bot.services import incidents as incidents_service
 from bot.services.snapshot import Snapshot
-from bot.slack.app import BotContext
+from bot.slack.context import BotContext
 from bot.slack.errors import guarded
 
 log = logging.getLogger("bot.slack.home")
@@ -159,10 +159,9 @@ async def open_incidents(ctx: BotContext, person_id: str, slack_user_id: str | N
 
 async def open_checklists(ctx: BotContext, person_id: str) -> list[ChecklistItem]:
     """The open checklists assigned to ``person_id``, soonest due first."""
-    from bot.storage.scheduled import checklists
+    from bot.services.records import open_checklists as stored_open_checklists
 
-    async with ctx.deps.db.sessions() as session:
-        rows = await checklists(session, open_only=True)
+    rows = await stored_open_checklists(ctx.deps.db)
     mine = sorted((r for r in rows if person_id in (r.assignees or [])), key=lambda r: r.due_at)
     return [
         ChecklistItem(title=r.title, due=r.due_at, channel=r.channel_id, overdue=bool(r.overdue)) for r in mine

@@ -31,7 +31,7 @@ from bot.render.blocks import Message, render_help, render_not_found, render_pro
 from bot.render.ids import Action, Callback
 from bot.services import incidents as svc
 from bot.services.snapshot import Snapshot
-from bot.slack.app import BotContext, context_of
+from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import UserError, guarded
 

@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.render.ids import Action
 from bot.render.scheduled import checklist_message, meeting_message, not_allowed_text
+from bot.services import records
 from bot.services import scheduled as svc
 from bot.slack.deps import SlackDeps
 
@@ -60,7 +61,7 @@ def checklist_positions(action: dict[str, Any], body: dict[str, Any]) -> tuple[i
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     """Listen for checklist checkboxes and invite Accept/Decline buttons."""
-    from bot.slack.app import context_of
+    from bot.slack.context import context_of
 
     ctx = context_of(app)
     locks: dict[int, asyncio.Lock] = {}
@@ -76,10 +77,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         snap = await ctx.cache.get()
         lock = locks.setdefault(checklist_id, asyncio.Lock())
         async with lock:  # read the state inside the lock: the last update shows the last state
-            async with deps.db.sessions() as session:
-                from bot.storage import scheduled as store
-
-                found = await store.checklist(session, checklist_id)
+            found = await records.checklist(deps.db, checklist_id)
             if found is None:
                 return
             row, items = found
@@ -143,10 +141,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 # Two answers at once: each update re-reads the answers inside a lock, so the last
                 # update Slack gets shows every answer (not the view of whichever task was slower).
                 async with meeting_locks.setdefault(meeting_id, asyncio.Lock()):
-                    async with deps.db.sessions() as session:
-                        from bot.storage import scheduled as store
-
-                        found = await store.meeting(session, meeting_id)
+                    found = await records.meeting(deps.db, meeting_id)
                     view = svc.meeting_view(found[0], found[1], snap.directory) if found else got.view
                     msg = meeting_message(snap.directory, snap.calendar.tz, view)
                     await deps.client.chat_update(channel=channel, ts=ts, text=msg.text, blocks=msg.blocks_json())

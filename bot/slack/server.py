@@ -156,7 +156,7 @@ async def run_slack(
     ``on_ready(host, port)`` is called once the HTTP server listens and Slack is connected
     (tests pass ``ONCALL_HTTP_PORT=0`` and read the port from it).
     """
-    from bot.storage.bootstrap import open_database
+    from bot.services.database import open_database
 
     bot_token = _secret(settings.slack_bot_token)
     app_token = _secret(settings.slack_app_token)

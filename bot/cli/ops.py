@@ -1,8 +1,5 @@
-"""Operator commands of ``oncall-bot``: ``doctor`` and ``db upgrade --lock``.
-
-Kept apart from ``bot/cli.py`` (which wires them in) so that the operations side can grow
-without touching the user commands. Imports are lazy, as in ``bot/cli.py``.
-"""
+"""Operator commands of ``oncall-bot``: ``run`` (Slack, else the console), ``doctor`` and
+``db upgrade --lock``. Imports are lazy, as in every command module."""
 
 from __future__ import annotations
 
@@ -11,6 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.cli.common import CliError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -50,16 +49,31 @@ async def cmd_doctor(args: argparse.Namespace, settings: Settings, now: datetime
     return report.exit_code
 
 
-async def cmd_run_ops(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+async def cmd_run(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
     """``oncall-bot run``: with Slack credentials, the bot's logging first (ONCALL_LOG_FORMAT,
-    request ids, redaction); then ``bot.cli.cmd_run``. The console keeps a quiet terminal."""
-    from bot.cli import cmd_run
-
+    request ids, redaction), then Slack; without them the local console (a quiet terminal)."""
     if settings.slack_bot_token is not None:
         from bot.ops.logging import configure_logging
 
         configure_logging(settings)
-    return await cmd_run(args, settings, now)
+    has_slack = settings.slack_bot_token is not None and (
+        settings.slack_app_token is not None or settings.slack_signing_secret is not None
+    )
+    if not has_slack:
+        print(
+            "No Slack credentials: running the local console. To connect Slack, set SLACK_BOT_TOKEN and "
+            "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), as the README's 'Connect Slack' says.",
+            file=sys.stderr,
+        )
+        from bot.cli.queries import cmd_console
+
+        return await cmd_console(args, settings, now)
+    try:
+        from bot.slack.server import run_slack  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise CliError("this build has no Slack transport yet; run `oncall-bot console`") from None
+    result: int = await run_slack(settings)
+    return result
 
 
 async def cmd_db_upgrade_locked(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,15 +104,6 @@ async def cmd_db_upgrade_locked(args: argparse.Namespace, settings: Settings) ->
         await engine.dispose()
     print(redact(f"{where}: {outcome.describe()}"))
     return 0
-
-
-async def cmd_db_ops(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    """``oncall-bot db ...``: ``upgrade --lock`` here, everything else in ``bot.cli.cmd_db``."""
-    if getattr(args, "db_command", None) == "upgrade" and getattr(args, "lock", False):
-        return await cmd_db_upgrade_locked(args, settings)
-    from bot.cli import cmd_db
-
-    return await cmd_db(args, settings, now)
 
 
 def add_upgrade_lock_arguments(upgrade: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -1,16 +1,17 @@
 """CLI commands of the scheduled work: ``tick``, ``calendar``, ``checklists``, ``deliveries``.
 
-Registered by ``bot.cli`` (``add_scheduled_parsers`` and ``SCHEDULED_COMMANDS``); helpers of
-``bot.cli`` are imported inside the functions because ``bot.cli`` imports this module.
+Registered by ``bot.cli.main`` (``add_scheduled_parsers`` and ``SCHEDULED_COMMANDS``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import CliError, Command, iso, parse_instant, print_json, table, with_db
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -42,10 +43,6 @@ def _local(at: datetime | None, snap: Snapshot) -> str:
     return local_time(at, snap.calendar.tz) if at is not None else "—"
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
-
-
 def console_or_slack(settings: Settings, directory: Directory) -> tuple[SlackPort, Callable[[], Any] | None]:
     """The Slack port (Web API with a bot token, else the console) and a closer."""
     from bot.services.deliveries import ConsolePort, WebSlackPort
@@ -60,13 +57,12 @@ def console_or_slack(settings: Settings, directory: Directory) -> tuple[SlackPor
 
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import CliError, _parse_instant, _with_db
     from bot.services.queries import load_snapshot
     from bot.services.scheduled import ScheduleConfig, Ticker
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
-        at = _parse_instant(args.at, snap.directory.calendar.timezone, now)
+        at = parse_instant(args.at, snap.directory.calendar.timezone, now)
         port, close = console_or_slack(settings, snap.directory)
 
         async def snapshots() -> Snapshot:
@@ -86,7 +82,7 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) 
             print(f"  failed: {err}", file=sys.stderr)
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
 def occurrence_json(occ: Any) -> dict[str, Any]:
@@ -95,8 +91,8 @@ def occurrence_json(occ: Any) -> dict[str, Any]:
         "id": occ.key,
         "kind": occ.kind,
         "definition": occ.definition,
-        "at": _iso(occ.at),
-        "due": _iso(occ.due),
+        "at": iso(occ.at),
+        "due": iso(occ.due),
         "pipeline": occ.pipeline,
         "assignees": list(occ.assignees),
         "channel": occ.channel,
@@ -107,16 +103,13 @@ def _range_bound(text: str, snap: Snapshot, now: datetime) -> datetime:
     """A bare date is its local midnight; anything else as ``--at`` reads it."""
     from datetime import date
 
-    from bot.cli import _parse_instant
-
     try:
         return snap.calendar.day_start(date.fromisoformat(text.strip()))
     except ValueError:
-        return _parse_instant(text, snap.directory.calendar.timezone, now)
+        return parse_instant(text, snap.directory.calendar.timezone, now)
 
 
 async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import CliError, _print_json, _table, _with_db
     from bot.core.recurrence import occurrences
     from bot.services.queries import load_snapshot
 
@@ -128,7 +121,7 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: dateti
             raise CliError("--to must be after --from")
         occs = occurrences(snap.directory, snap.calendar, start, end, snap.overrides)
         if args.json:
-            _print_json([occurrence_json(o) for o in occs])
+            print_json([occurrence_json(o) for o in occs])
             return 0
         d = snap.directory
         rows = []
@@ -138,28 +131,25 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: dateti
                 where += f" · meeting {_local(o.meeting_start, snap)}"
             names = ", ".join(d.people[p].name if p in d.people else p for p in o.assignees)
             rows.append([_local(o.at, snap), o.kind, o.definition, _local(o.due, snap), names or "—", where])
-        _table(
+        table(
             f"Recurring work {_local(start, snap)} → {_local(end, snap)} ({len(occs)})",
             ["Opens", "Kind", "Definition", "Due", "Assignees", "Where"],
             rows,
         )
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
 async def cmd_checklists(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import _print_json, _table, _with_db
     from bot.services.queries import load_snapshot
-    from bot.storage import scheduled as store
+    from bot.services.records import checklists_with_items
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
-        async with db.sessions() as session:
-            rows = await store.checklists(session, open_only=args.open)
-            items = await store.items_of(session, [r.id for r in rows])
+        rows, items = await checklists_with_items(db, open_only=args.open)
         if args.json:
-            _print_json(
+            print_json(
                 [
                     {
                         "id": r.id,
@@ -168,20 +158,20 @@ async def cmd_checklists(args: argparse.Namespace, settings: Settings, now: date
                         "title": r.title,
                         "pipeline": r.pipeline,
                         "channel": r.channel,
-                        "opens_at": _iso(r.opens_at),
-                        "due": _iso(r.due_at),
+                        "opens_at": iso(r.opens_at),
+                        "due": iso(r.due_at),
                         "status": r.status,
                         "overdue": r.overdue,
                         "done": sum(1 for i in items[r.id] if i.ticked_by),
                         "total": len(items[r.id]),
                         "assignees": list(r.assignees),
                         "items": [
-                            {"text": i.text, "ticked_by": i.ticked_by, "ticked_at": _iso(i.ticked_at)}
+                            {"text": i.text, "ticked_by": i.ticked_by, "ticked_at": iso(i.ticked_at)}
                             for i in items[r.id]
                         ],
-                        "completed_at": _iso(r.completed_at),
-                        "reminded_at": _iso(r.reminded_at),
-                        "escalated_at": _iso(r.escalated_at),
+                        "completed_at": iso(r.completed_at),
+                        "reminded_at": iso(r.reminded_at),
+                        "escalated_at": iso(r.escalated_at),
                         "escalated_to": list(r.escalated_to or []),
                         "posted": r.ts is not None,
                     }
@@ -190,32 +180,30 @@ async def cmd_checklists(args: argparse.Namespace, settings: Settings, now: date
             )
             return 0
         d = snap.directory
-        table = []
+        lines = []
         for r in rows:
             done = sum(1 for i in items[r.id] if i.ticked_by)
             status = r.status + (" (was overdue)" if r.overdue and r.status == "complete" else "")
             names = ", ".join(d.people[p].name if p in d.people else p for p in r.assignees)
-            table.append(
+            lines.append(
                 [r.title, _local(r.opens_at, snap), _local(r.due_at, snap), f"{done}/{len(items[r.id])}", status, names]
             )
         title = "Open checklists" if args.open else "Checklists"
-        _table(f"{title} ({len(rows)})", ["Checklist", "Opened", "Due", "Done", "Status", "Assignees"], table)
+        table(f"{title} ({len(rows)})", ["Checklist", "Opened", "Due", "Done", "Status", "Assignees"], lines)
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
 async def cmd_deliveries(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import _print_json, _table, _with_db
     from bot.services.queries import load_snapshot
-    from bot.storage import scheduled as store
+    from bot.services.records import DELIVERY_READY, deliveries
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
-        async with db.sessions() as session:
-            rows = await store.list_deliveries(session, failed_only=args.failed)
+        rows = await deliveries(db, failed_only=args.failed)
         if args.json:
-            _print_json(
+            print_json(
                 [
                     {
                         "id": r.id,
@@ -225,38 +213,38 @@ async def cmd_deliveries(args: argparse.Namespace, settings: Settings, now: date
                         "label": r.label,
                         "status": r.status,
                         "attempts": r.attempts,
-                        "next_attempt_at": _iso(r.next_attempt_at) if r.status in store.READY else None,
-                        "expires_at": _iso(r.expires_at),
+                        "next_attempt_at": iso(r.next_attempt_at) if r.status in DELIVERY_READY else None,
+                        "expires_at": iso(r.expires_at),
                         "last_error": r.last_error,
                         "channel_id": r.channel_id,
                         "ts": r.ts,
-                        "sent_at": _iso(r.sent_at),
+                        "sent_at": iso(r.sent_at),
                     }
                     for r in rows
                 ]
             )
             return 0
-        table = [
+        lines = [
             [
                 r.label or r.key,
                 r.status,
                 str(r.attempts),
-                _local(r.next_attempt_at, snap) if r.status in store.READY else _local(r.sent_at, snap),
+                _local(r.next_attempt_at, snap) if r.status in DELIVERY_READY else _local(r.sent_at, snap),
                 r.ts or "—",
                 (r.last_error or "")[:60],
             ]
             for r in rows
         ]
         title = "Failed or retrying deliveries" if args.failed else "Deliveries (newest first)"
-        _table(
-            f"{title} ({len(rows)})", ["Delivery", "Status", "Tries", "Next / sent", "Slack ts", "Last error"], table
+        table(
+            f"{title} ({len(rows)})", ["Delivery", "Status", "Tries", "Next / sent", "Slack ts", "Last error"], lines
         )
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
-SCHEDULED_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
+SCHEDULED_COMMANDS: dict[str, Command] = {
     "tick": cmd_tick,
     "calendar": cmd_calendar,
     "checklists": cmd_checklists,

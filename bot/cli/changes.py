@@ -1,16 +1,16 @@
 """CLI commands of the schedule changes: ``audit`` and ``fairness``.
 
-Registered by ``bot.cli`` (``add_changes_parsers`` and ``CHANGES_COMMANDS``); helpers of
-``bot.cli`` are imported inside the functions because ``bot.cli`` imports this module.
+Registered by ``bot.cli.main`` (``add_changes_parsers`` and ``CHANGES_COMMANDS``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import CliError, Command, parse_instant, print_json, table, with_db
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -59,20 +59,16 @@ def _who(directory: Directory, person: str | None) -> str:
 
 
 async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import _parse_instant, _print_json, _table, _with_db
     from bot.render.fmt import local_time
-    from bot.storage import audit
-    from bot.storage.seedstore import load_directory
+    from bot.services.records import audit_entries, directory_of
 
     async def go(db: Database) -> int:
-        async with db.sessions() as session:
-            directory = await load_directory(session)
-            tz_name = directory.calendar.timezone
-            since = _parse_instant(args.since, tz_name, now) if args.since else None
-            entries = await audit.entries(session, since=since, actor=args.who, actions=args.action,
-                                          limit=args.limit)
+        directory = await directory_of(db)
+        tz_name = directory.calendar.timezone
+        since = parse_instant(args.since, tz_name, now) if args.since else None
+        entries = await audit_entries(db, since=since, actor=args.who, actions=args.action, limit=args.limit)
         if args.json:
-            _print_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+            print_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "subject": e.subject, "before": e.before, "after": e.after} for e in entries])
             return 0
         from zoneinfo import ZoneInfo
@@ -82,30 +78,28 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime)
                  _short(e.before), _short(e.after)] for e in entries]
         title = "Audit trail" + (f" since {local_time(since, tz)}" if since else "") + (
             f" by {args.who}" if args.who else "")
-        _table(title, ["#", "When", "Who", "Action", "Subject", "Before", "After"], rows)
+        table(title, ["#", "When", "Who", "Action", "Subject", "Before", "After"], rows)
         if not entries:
             print("Nothing recorded" + (" for that filter." if since or args.who or args.action else " yet."))
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
 async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.cli import CliError, _parse_instant, _print_json, _table, _with_db
     from bot.render.fmt import local_time
     from bot.services.changes import fairness_report
-    from bot.storage.seedstore import load_directory
+    from bot.services.records import directory_of
 
     async def go(db: Database) -> int:
-        async with db.sessions() as session:
-            tz_name = (await load_directory(session)).calendar.timezone
-        start = _parse_instant(args.start, tz_name, now)
-        end = _parse_instant(args.end, tz_name, now)
+        tz_name = (await directory_of(db)).calendar.timezone
+        start = parse_instant(args.start, tz_name, now)
+        end = parse_instant(args.end, tz_name, now)
         if end <= start:
             raise CliError("--to must be after --from")
         directory, report = await fairness_report(db, start, end)
         if args.json:
-            _print_json({"from": start.isoformat(), "to": end.isoformat(),
+            print_json({"from": start.isoformat(), "to": end.isoformat(),
                          "people": {p: {"team": directory.people[p].team if p in directory.people else None,
                                         **_load_json(load)} for p, load in report.people.items()},
                          "teams": {t: _load_json(load) for t, load in report.teams.items()}})
@@ -126,16 +120,16 @@ async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: dateti
             if pid not in directory.people:
                 rows.append([f"  {pid} (not in the directory)", str(pl.shifts), f"{_hours(pl.hours):g}",
                              f"{_hours(pl.out_of_hours):g}", f"{_hours(pl.primary_hours):g}"])
-        _table(f"Fairness {local_time(start, tz)} to {local_time(end, tz)}",
+        table(f"Fairness {local_time(start, tz)} to {local_time(end, tz)}",
                ["Team / person", "Shifts", "Hours", "Out of hours", "Primary hours"], rows)
         print("Hours: on call for at least one pipeline (overrides count for whoever covered). Out of hours: "
               "weekends and holidays.")
         return 0
 
-    return await _with_db(settings, go)
+    return await with_db(settings, go)
 
 
-CHANGES_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, datetime], Coroutine[Any, Any, int]]] = {
+CHANGES_COMMANDS: dict[str, Command] = {
     "audit": cmd_audit,
     "fairness": cmd_fairness,
 }

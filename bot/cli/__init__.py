@@ -1,0 +1,18 @@
+"""The command line, ``oncall-bot`` (a transport: it calls services, never ``bot.storage``).
+
+- ``main``: the parser and ``main`` (the console-script entry, ``bot.cli:main``).
+- ``common``: what the command modules share (``CliError``, time arguments, JSON, tables, the database).
+- ``queries``: oncall, schedule, runbook, owners, ask, console.
+- ``data``: db (schema) and seed.
+- ``scheduled``: tick, calendar, checklists, deliveries.
+- ``changes``: audit and fairness.
+- ``ops``: run, doctor, ``db upgrade --lock``.
+
+Command modules import ``common`` only (never ``main`` or each other at import time); ``main``
+imports them. They may import services, render, commands, core, seed, config, ops and Slack's
+client and server; not storage.
+"""
+
+from bot.cli.main import main
+
+__all__ = ["main"]

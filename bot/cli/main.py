@@ -1,0 +1,114 @@
+"""``oncall-bot``: the parser of every subcommand and ``main``, which reads the clock once and
+runs the command. The commands live in the modules of their group (``queries``, ``data``,
+``scheduled``, ``changes``, ``ops``); their imports are lazy so that a one-shot answer stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
+from bot.cli.common import CliError, Command
+from bot.cli.data import cmd_db, cmd_seed
+from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
+from bot.cli.queries import cmd_ask, cmd_console, cmd_oncall, cmd_owners, cmd_runbook, cmd_schedule
+from bot.cli.scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oncall-bot", description="The on-call bot for data teams.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the bot (Slack when credentials are set, else the local console)")
+    p.add_argument("--user", help="console: act as this person id")
+    p = sub.add_parser("console", help="interactive console: the Slack commands in a terminal")
+    p.add_argument("--user", help="act as this person id (for /oncall me)")
+    p = sub.add_parser("ask", help='answer one slash command as Slack would, e.g. "/oncall engagement"')
+    p.add_argument("text")
+    p.add_argument("--user", help="act as this person id")
+
+    p = sub.add_parser("oncall", help="who is on call for a pipeline (or all) now or --at a time")
+    p.add_argument("pipeline", nargs="?")
+    p.add_argument("--at", help='ISO-8601 time (local to the company zone without an offset), or "tomorrow 10:00"')
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("schedule", help="a pipeline's on-call segments over a time range")
+    p.add_argument("pipeline")
+    p.add_argument("--from", dest="start", required=True)
+    p.add_argument("--to", dest="end", required=True)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("runbook", help="a pipeline's runbook")
+    p.add_argument("pipeline")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("owners", help="who owns a pipeline or a kind of data")
+    p.add_argument("query")
+    p.add_argument("--json", action="store_true")
+
+    add_scheduled_parsers(sub)
+    add_changes_parsers(sub)
+    p = sub.add_parser("db", help="database migrations")
+    dsub = p.add_subparsers(dest="db_command", required=True)
+    add_upgrade_lock_arguments(dsub.add_parser("upgrade", help="migrate to the newest schema"))
+    dsub.add_parser("current", help="show the schema revision")
+
+    p = sub.add_parser("seed", help="the seed file: load, export, check, schema")
+    ssub = p.add_subparsers(dest="seed_command", required=True)
+    sp = ssub.add_parser("load", help="load (upsert) a seed file, default the bundled data/seed.yaml")
+    sp.add_argument("path", nargs="?")
+    sp = ssub.add_parser("export", help="write the database back as seed YAML")
+    sp.add_argument("-o", "--output")
+    sp = ssub.add_parser("check", help="validate a seed file without loading it")
+    sp.add_argument("path")
+    ssub.add_parser("schema", help="print the JSON Schema of the seed file")
+    add_doctor_parser(sub)
+    return parser
+
+
+COMMANDS: dict[str, Command] = {
+    "oncall": cmd_oncall,
+    "schedule": cmd_schedule,
+    "runbook": cmd_runbook,
+    "owners": cmd_owners,
+    "ask": cmd_ask,
+    "console": cmd_console,
+    "run": cmd_run,
+    "db": cmd_db,
+    "doctor": cmd_doctor,
+    "seed": cmd_seed,
+    **SCHEDULED_COMMANDS,
+    **CHANGES_COMMANDS,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+    from bot.seed.validate import SeedError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"oncall-bot: bad configuration: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)  # the one clock read of a CLI invocation
+    try:
+        return asyncio.run(COMMANDS[args.command](args, settings, now))
+    except CliError as exc:
+        print(f"oncall-bot: {exc}", file=sys.stderr)
+        return 2
+    except SeedError as exc:
+        print(f"oncall-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from bot.services.database import DatabaseNotReady
+
+        if isinstance(exc, DatabaseNotReady):
+            print(f"oncall-bot: {exc}", file=sys.stderr)
+            return 2
+        raise
