@@ -8,9 +8,8 @@
 - ``changes``: audit and fairness.
 - ``ops``: run, doctor, ``db upgrade --lock``.
 
-Command modules import ``common`` only (never ``main`` or each other at import time); ``main``
-imports them. They may import services, render, commands, core, seed, config, ops and Slack's
-client and server; not storage.
+Command modules import ``common`` (never ``main``); ``main`` imports them. They may import
+services, render, commands, core, seed, config, ops and Slack's client and server; not storage.
 """
 
 from bot.cli.main import main

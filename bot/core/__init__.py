@@ -7,5 +7,6 @@
 - ``escalation``: ``escalation_chain``.
 - ``search``: ``find_pipeline``, ``find_owners``, ``match_issues``.
 
-Import from the modules; this package imports nothing so that loading the model stays cheap.
+Imports only ``bot.core``, the standard library and pure libraries (holidays, icalendar). Import from the
+modules; this package imports nothing so that loading the model stays cheap.
 """

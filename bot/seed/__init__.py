@@ -1,1 +1,4 @@
-"""The seed file: its schema, validation with located messages, and conversion to core values."""
+"""The seed file: its schema, validation with located messages, and conversion to core values.
+
+May import ``bot.core`` only.
+"""

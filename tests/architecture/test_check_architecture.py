@@ -1,0 +1,80 @@
+"""``scripts/check_architecture.py``: the checker finds what it should on small made-up trees,
+and the real ``bot/`` has no cycle, no module over 500 lines and no layer violation."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "check_architecture.py"
+
+
+def _checker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("check_architecture", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in {"bot/__init__.py": "", **files}.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_cycle_through_an_import_inside_a_function_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "bot/a.py": "from bot.b import x\n",
+        "bot/b.py": "def x():\n    from bot import a\n    return a\n",
+    })
+    assert _checker().check(root) == ["cycle: bot.a <-> bot.b"]
+
+
+def test_type_checking_imports_and_relative_imports(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "bot/pkg/__init__.py": "from .one import y\n",
+        "bot/pkg/one.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.pkg import two\ny = 1\n",
+        "bot/pkg/two.py": "from . import one\n",
+    })
+    graph, _ = _checker().build_graph(root)
+    assert graph["bot.pkg"] == {"bot.pkg.one"}
+    assert graph["bot.pkg.one"] == set()
+    assert graph["bot.pkg.two"] == {"bot.pkg.one"}
+    assert _checker().check(root) == []
+
+
+def test_sizes_and_layers(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "bot/core/__init__.py": "",
+        "bot/core/model.py": "from bot.storage.db import x\n",
+        "bot/storage/__init__.py": "",
+        "bot/storage/db.py": "x = 1\n" * 501,
+        "bot/slack/__init__.py": "",
+        "bot/slack/home.py": "def f():\n    from bot.storage import db\n",
+        "bot/cli/__init__.py": "import typing\nif typing.TYPE_CHECKING:\n    from bot.storage.db import x\n",
+    })
+    assert _checker().check(root) == [
+        "size: bot.storage.db has 501 lines (at most 500)",
+        "layer: bot.core.model (core) imports bot.storage.db: the core imports only bot.core",
+        "layer: bot.slack.home (transport) imports bot.storage.db: transports call services, not storage",
+    ]
+
+
+def test_the_script_exits_1_listing_problems_and_0_on_a_clean_tree(tmp_path: Path) -> None:
+    bad = _tree(tmp_path / "bad", {"bot/a.py": "import bot.b\n", "bot/b.py": "import bot.a\n"})
+    done = subprocess.run([sys.executable, str(SCRIPT), str(bad)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (1, "cycle: bot.a <-> bot.b\n")
+    good = _tree(tmp_path / "good", {"bot/a.py": "import bot.b\n", "bot/b.py": "x = 1\n"})
+    done = subprocess.run([sys.executable, str(SCRIPT), str(good)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_bot_has_no_cycle_no_long_module_and_keeps_its_layers() -> None:
+    assert _checker().check(ROOT) == []
