@@ -10,12 +10,11 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import CliError, Command, parse_instant, print_json, table, with_db
+from bot.cli.common import Command, check_range, parse_instant, person_label, print_json, table, with_db
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.fairness import Load
-    from bot.core.model import Directory
     from bot.storage.bootstrap import Database
 
 
@@ -51,13 +50,6 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _who(directory: Directory, person: str | None) -> str:
-    if person is None:
-        return "(bot)"
-    p = directory.people.get(person)
-    return f"{p.name} ({p.id})" if p else person
-
-
 async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
     from bot.render.fmt import local_time
     from bot.services.records import audit_entries, directory_of
@@ -74,8 +66,8 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime)
         from zoneinfo import ZoneInfo
 
         tz = ZoneInfo(tz_name)
-        rows = [[str(e.id), local_time(e.at, tz), _who(directory, e.actor), e.action, e.subject[:80],
-                 _short(e.before), _short(e.after)] for e in entries]
+        rows = [[str(e.id), local_time(e.at, tz), "(bot)" if e.actor is None else person_label(directory, e.actor),
+                 e.action, e.subject[:80], _short(e.before), _short(e.after)] for e in entries]
         title = "Audit trail" + (f" since {local_time(since, tz)}" if since else "") + (
             f" by {args.who}" if args.who else "")
         table(title, ["#", "When", "Who", "Action", "Subject", "Before", "After"], rows)
@@ -95,8 +87,7 @@ async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: dateti
         tz_name = (await directory_of(db)).calendar.timezone
         start = parse_instant(args.start, tz_name, now)
         end = parse_instant(args.end, tz_name, now)
-        if end <= start:
-            raise CliError("--to must be after --from")
+        check_range(start, end)
         directory, report = await fairness_report(db, start, end)
         if args.json:
             print_json({"from": start.isoformat(), "to": end.isoformat(),
@@ -114,7 +105,7 @@ async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: dateti
                          f"{_hours(load.primary_hours):g}"])
             for pid, pl in report.people.items():
                 if pid in directory.people and directory.people[pid].team == team_id:
-                    rows.append([f"  {_who(directory, pid)}", str(pl.shifts), f"{_hours(pl.hours):g}",
+                    rows.append([f"  {person_label(directory, pid)}", str(pl.shifts), f"{_hours(pl.hours):g}",
                                  f"{_hours(pl.out_of_hours):g}", f"{_hours(pl.primary_hours):g}"])
         for pid, pl in report.people.items():
             if pid not in directory.people:

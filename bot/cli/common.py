@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.core.answer import Holder
+    from bot.core.model import Directory
     from bot.services.snapshot import Snapshot
     from bot.storage.bootstrap import Database
 
@@ -92,8 +93,22 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     Console(width=max(100, min(200, 160))).print(t)
 
 
+def check_range(start: datetime, end: datetime) -> None:
+    """``CliError`` unless ``--to`` (``end``) is after ``--from`` (``start``)."""
+    if end <= start:
+        raise CliError("--to must be after --from")
+
+
+def person_label(directory: Directory, person: str) -> str:
+    """"Name (id)" of a person id, or the id itself when the directory does not know it."""
+    p = directory.people.get(person)
+    return f"{p.name} ({p.id})" if p else person
+
+
+def person_names(directory: Directory, people: Iterable[str]) -> str:
+    """The names of ``people`` (ids the directory does not know as they are), comma-separated."""
+    return ", ".join(directory.people[p].name if p in directory.people else p for p in people)
+
+
 def holder_name(snap: Snapshot, holder: Holder | None) -> str:
-    if holder is None:
-        return "—"
-    p = snap.directory.people.get(holder.person)
-    return f"{p.name} ({p.id})" if p else holder.person
+    return "—" if holder is None else person_label(snap.directory, holder.person)

@@ -7,7 +7,16 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.cli.common import CliError, holder_name, load_snapshot, parse_instant, pipeline_id, print_json, table, with_db
+from bot.cli.common import (
+    check_range,
+    holder_name,
+    load_snapshot,
+    parse_instant,
+    pipeline_id,
+    print_json,
+    table,
+    with_db,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -60,8 +69,7 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings, now: dateti
         tz_name = snap.directory.calendar.timezone
         start = parse_instant(args.start, tz_name, now)
         end = parse_instant(args.end, tz_name, now)
-        if end <= start:
-            raise CliError("--to must be after --from")
+        check_range(start, end)
         pid = pipeline_id(snap, args.pipeline)
         segs = schedule(snap.directory, snap.calendar, pid, start, end, snap.overrides)
         if args.json:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import CliError, Command, iso, parse_instant, print_json, table, with_db
+from bot.cli.common import CliError, Command, check_range, iso, parse_instant, person_names, print_json, table, with_db
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -117,8 +117,7 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: dateti
         snap = await load_snapshot(db, settings.admin_ids)
         start = _range_bound(args.start, snap, now)
         end = _range_bound(args.end, snap, now)
-        if end <= start:
-            raise CliError("--to must be after --from")
+        check_range(start, end)
         occs = occurrences(snap.directory, snap.calendar, start, end, snap.overrides)
         if args.json:
             print_json([occurrence_json(o) for o in occs])
@@ -129,7 +128,7 @@ async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: dateti
             where = o.channel or "group DM"
             if o.meeting_start is not None:
                 where += f" · meeting {_local(o.meeting_start, snap)}"
-            names = ", ".join(d.people[p].name if p in d.people else p for p in o.assignees)
+            names = person_names(d, o.assignees)
             rows.append([_local(o.at, snap), o.kind, o.definition, _local(o.due, snap), names or "—", where])
         table(
             f"Recurring work {_local(start, snap)} → {_local(end, snap)} ({len(occs)})",
@@ -184,7 +183,7 @@ async def cmd_checklists(args: argparse.Namespace, settings: Settings, now: date
         for r in rows:
             done = sum(1 for i in items[r.id] if i.ticked_by)
             status = r.status + (" (was overdue)" if r.overdue and r.status == "complete" else "")
-            names = ", ".join(d.people[p].name if p in d.people else p for p in r.assignees)
+            names = person_names(d, r.assignees)
             lines.append(
                 [r.title, _local(r.opens_at, snap), _local(r.due_at, snap), f"{done}/{len(items[r.id])}", status, names]
             )
