@@ -6,8 +6,11 @@
 Used to show that a refactoring changed no behaviour: run it on the code before and after, then
 ``diff -r BEFORE AFTER``. Each command runs in its own process, in order, on one database created
 in a temporary directory from the bundled seed (``ONCALL_DATABASE_URL``). The wall clock is pinned
-(``datetime.now`` answers a fixed instant) so that ``ask``, ``tick`` and the audit trail's times
-are the same on every run; the temporary directory's path is replaced by ``$TMP`` in the outputs.
+(``datetime.now`` and ``time.time`` answer a fixed instant) so that ``ask``, ``tick`` and the audit
+trail's times are the same on every run. Two things are normalised in the saved outputs: the
+temporary directory's path (``$TMP``) and the microseconds of a time (the deliveries add the
+monotonic time elapsed since the tick's instant, e.g. ``14:00:00.166722``; the bot's own times
+are whole seconds), which become ``.<elapsed>``.
 
 Each command ``N`` writes ``OUT_DIR/NN-name.out`` (stdout), ``.err`` (stderr) and ``.rc``.
 """
@@ -15,6 +18,7 @@ Each command ``N`` writes ``OUT_DIR/NN-name.out`` (stdout), ``.err`` (stderr) an
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +55,8 @@ class _Pinned(_Real, metaclass=_Meta):
 
 
 _dt.datetime = _Pinned
+import time as _time  # noqa: E402
+_time.time = lambda: _PINNED.timestamp()  # the console port's message ts
 from bot.cli import main  # noqa: E402
 sys.exit(main(sys.argv[2:]))
 """
@@ -66,7 +72,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("oncall-profit-weekend-json", ["oncall", "profit", "--at", "2026-12-05T12:00", "--json"]),
     ("oncall-unknown", ["oncall", "nosuchpipe", "--at", "2026-12-07T03:00", "--json"]),
     ("oncall-now-json", ["oncall", "--json"]),
-    ("schedule-growth-json", ["schedule", "growth", "--from", "2026-12-01T00:00", "--to", "2026-12-15T00:00", "--json"]),
+    ("schedule-growth-json",
+     ["schedule", "growth", "--from", "2026-12-01T00:00", "--to", "2026-12-15T00:00", "--json"]),
     ("schedule-growth-table", ["schedule", "growth", "--from", "2026-12-01T00:00", "--to", "2026-12-08T00:00"]),
     ("schedule-bad-range", ["schedule", "growth", "--from", "2026-12-08T00:00", "--to", "2026-12-01T00:00"]),
     ("calendar-json", ["calendar", "--from", "2026-11-30", "--to", "2026-12-14", "--json"]),
@@ -90,7 +97,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("tick", ["tick", "--at", "2026-11-30T09:00"]),
     ("tick-again", ["tick", "--at", "2026-11-30T09:05"]),
     ("ask-away", ["ask", "/oncall away 2026-12-14 2026-12-16", "--user", "de1"]),
-    ("ask-override", ["ask", "/oncall override growth @de2 2026-12-20T09:00 2026-12-21T09:00 covering", "--user", "de1"]),
+    ("ask-override",
+     ["ask", "/oncall override growth @de2 2026-12-20T09:00 2026-12-21T09:00 covering", "--user", "de1"]),
     ("ask-changes", ["ask", "/oncall changes", "--user", "de1"]),
     ("ask-fairness", ["ask", "/oncall fairness 2026-11-01 2026-12-01", "--user", "de1"]),
     ("oncall-after-away-json", ["oncall", "--at", "2026-12-15T03:00", "--json"]),
@@ -107,6 +115,13 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("doctor", ["doctor", "--manifest", "manifest.yaml", "--seed", "data/seed.yaml"]),
     ("doctor-problems", ["doctor", "--problems", "--manifest", "manifest.yaml", "--seed", "data/seed.yaml"]),
 ]
+
+
+_ELAPSED = re.compile(r"(T\d\d:\d\d:\d\d)\.\d{6}")
+
+
+def _normalised(text: str, tmp: str) -> str:
+    return _ELAPSED.sub(r"\1.<elapsed>", text.replace(tmp, "$TMP"))
 
 
 def main(argv: list[str]) -> int:
@@ -130,8 +145,8 @@ def main(argv: list[str]) -> int:
             done = subprocess.run([str(python), "-c", RUNNER, PINNED_NOW, *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120, check=False)
             base = out / f"{n:02d}-{name}"
-            base.with_suffix(".out").write_text(done.stdout.replace(tmp, "$TMP"), encoding="utf-8")
-            base.with_suffix(".err").write_text(done.stderr.replace(tmp, "$TMP"), encoding="utf-8")
+            base.with_suffix(".out").write_text(_normalised(done.stdout, tmp), encoding="utf-8")
+            base.with_suffix(".err").write_text(_normalised(done.stderr, tmp), encoding="utf-8")
             base.with_suffix(".rc").write_text(f"{done.returncode}\n", encoding="utf-8")
             print(f"{n:02d} {name}: exit {done.returncode}")
     return 0
