@@ -7,10 +7,10 @@ Used to show that a refactoring changed no behaviour: run it on the code before 
 ``diff -r BEFORE AFTER``. Each command runs in its own process, in order, on one database created
 in a temporary directory from the bundled seed (``ONCALL_DATABASE_URL``). The wall clock is pinned
 (``datetime.now`` and ``time.time`` answer a fixed instant) so that ``ask``, ``tick`` and the audit
-trail's times are the same on every run. Two things are normalised in the saved outputs: the
-temporary directory's path (``$TMP``) and the microseconds of a time (the deliveries add the
-monotonic time elapsed since the tick's instant, e.g. ``14:00:00.166722``; the bot's own times
-are whole seconds), which become ``.<elapsed>``.
+trail's times are the same on every run. Normalised in the saved outputs: the temporary
+directory's and the checkout's paths (``$TMP``, ``$ROOT``) and the microseconds of a time (the
+deliveries add the monotonic time elapsed since the tick's instant, e.g. ``14:00:00.166722``;
+the bot's own times are whole seconds), which become ``.<elapsed>``.
 
 Each command ``N`` writes ``OUT_DIR/NN-name.out`` (stdout), ``.err`` (stderr) and ``.rc``.
 """
@@ -121,7 +121,7 @@ _ELAPSED = re.compile(r"(T\d\d:\d\d:\d\d)\.\d{6}")
 
 
 def _normalised(text: str, tmp: str) -> str:
-    return _ELAPSED.sub(r"\1.<elapsed>", text.replace(tmp, "$TMP"))
+    return _ELAPSED.sub(r"\1.<elapsed>", text.replace(tmp, "$TMP").replace(str(ROOT), "$ROOT"))
 
 
 def main(argv: list[str]) -> int:
