@@ -16,8 +16,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.clock import fixed_clock
 from bot.config import Settings
-from bot.slack.app import BotContext, build_app, context_of
+from bot.slack.app import build_app
 from bot.slack.client import close_client, make_client
+from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.server import EVENTS_PATH, build_web_app
 from bot.storage.bootstrap import Database

@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from bot.clock import fixed_clock
 from bot.config import Settings
-from bot.slack.app import build_app, context_of
+from bot.slack.app import build_app
 from bot.slack.client import close_client, make_client
+from bot.slack.context import context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.server import EVENTS_PATH, build_web_app, run_slack
 from bot.storage.bootstrap import Database
