@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from bot.storage.db import async_url, create_engine
 from bot.storage.migrate import MIGRATION_LOCK_KEY
-from bot.storage.models import Base
+from bot.storage.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

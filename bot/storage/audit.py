@@ -40,25 +40,10 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import ID, Base
-from bot.storage.types import UTCDateTime
-
-
-class AuditRow(Base):
-    __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "at"), Index(None, "actor", "at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str | None] = mapped_column(ID)
-    action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(Text)
-    before: Mapped[Any] = mapped_column(JSON, nullable=True)
-    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+from bot.storage.tables.audit import AuditRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,22 +10,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import ID, Base
-from bot.storage.types import UTCDateTime
+from bot.storage.tables.calendar_tokens import CalendarTokenRow
 
 TOKEN_BYTES = 24
-
-
-class CalendarTokenRow(Base):
-    __tablename__ = "calendar_tokens"
-
-    person: Mapped[str] = mapped_column(ID, primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 def new_token() -> str:

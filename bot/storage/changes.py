@@ -6,67 +6,22 @@
 - ``shift_notices``: a notice's deterministic ``key`` is claimed by inserting it with
   ``ON CONFLICT DO NOTHING RETURNING``: exactly one replica wins and sends the DM.
 
-The audit trail and calendar-token tables (``bot.storage.audit``, ``bot.storage.calendar_tokens``)
-belong to the same migration (0004_changes_audit); importing this module registers all three.
+The tables are in ``bot.storage.tables.changes``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.changes import Away, ChangeKind, ChangeRecord, Target
-from bot.storage import audit as _audit  # noqa: F401  (its table belongs to the same revision)
-from bot.storage import calendar_tokens as _calendar_tokens  # noqa: F401  (likewise)
-from bot.storage.models import ID, Base, _one_of
-from bot.storage.types import UTCDateTime
+from bot.storage.sql import dialect_insert
+from bot.storage.tables.changes import ChangeRow, ShiftNoticeRow
 
-CHANGE_KINDS = tuple(k.value for k in ChangeKind)
 # pg_advisory_xact_lock key held while a change is checked and applied: changes queue
 CHANGES_LOCK_KEY = 0x6F6E63616C6C + 5
-
-
-class ChangeRow(Base):
-    __tablename__ = "schedule_changes"
-    __table_args__ = (
-        CheckConstraint(_one_of("kind", CHANGE_KINDS), name="kind"),
-        CheckConstraint('"end" > start', name="end_after_start"),
-        Index(None, "end"),
-        Index(None, "kind", "person"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str | None] = mapped_column(ID)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
-    end: Mapped[datetime] = mapped_column(UTCDateTime())
-    person: Mapped[str] = mapped_column(ID)
-    other: Mapped[str | None] = mapped_column(ID)
-    target_rotation: Mapped[str | None] = mapped_column(ID)
-    target_role: Mapped[str | None] = mapped_column(String(32))
-    target_pipeline: Mapped[str | None] = mapped_column(ID)
-    reason: Mapped[str] = mapped_column(Text)
-    override_ids: Mapped[list[int]] = mapped_column(JSON)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancelled_by: Mapped[str | None] = mapped_column(ID)
-
-
-class ShiftNoticeRow(Base):
-    __tablename__ = "shift_notices"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(255), unique=True)
-    person: Mapped[str] = mapped_column(ID)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def _record(row: ChangeRow) -> ChangeRecord:
@@ -146,14 +101,10 @@ async def aways_between(session: AsyncSession, start: datetime, end: datetime) -
     return [Away(r.person, r.start, r.end, r.id) for r in rows]
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def claim_notice(session: AsyncSession, *, key: str, person: str, starts_at: datetime, now: datetime) -> bool:
     """Claim the notice ``key``: True for exactly one caller, ever (until ``release_notice``)."""
     stmt = (
-        _insert(session)(ShiftNoticeRow)
+        dialect_insert(session)(ShiftNoticeRow)
         .values(key=key, person=person, starts_at=starts_at, claimed_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(ShiftNoticeRow.id)

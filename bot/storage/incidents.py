@@ -19,110 +19,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    CursorResult,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    case,
-    literal,
-    null,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, case, literal, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.incident import Change, EventKind, Incident, IncidentEvent, Page, PageKind, Status
 from bot.core.model import SlotRef
-from bot.storage.models import ID, Base, _one_of
+from bot.storage.sql import dialect_insert
+from bot.storage.tables.incidents import IncidentEventRow, IncidentRow
 from bot.storage.types import UTCDateTime
-
-STATUSES = tuple(s.value for s in Status)
-PAGE_KINDS = tuple(k.value for k in PageKind)
-EVENT_KINDS = tuple(k.value for k in EventKind)
-DELIVERIES = ("pending", "sent", "cancelled")
-SLACK_ID = String(64)  # a Slack user id (or a person id when acting from the console)
-
-
-class IncidentRow(Base):
-    """An incident's current state; ``page_*`` is what its current level reached."""
-
-    __tablename__ = "incidents"
-    __table_args__ = (
-        CheckConstraint(_one_of("status", STATUSES), name="status"),
-        CheckConstraint(_one_of("page_kind", PAGE_KINDS), name="page_kind"),
-        CheckConstraint("level >= 1 AND chain_length >= level", name="level_in_chain"),
-        Index(None, "status"),
-        Index(None, "next_auto_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    pipeline: Mapped[str] = mapped_column(ID)
-    summary: Mapped[str] = mapped_column(Text)
-    critical: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(16))
-    reporter: Mapped[str | None] = mapped_column(SLACK_ID)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    level: Mapped[int] = mapped_column(Integer)
-    chain_length: Mapped[int] = mapped_column(Integer)
-    page_kind: Mapped[str] = mapped_column(String(16))
-    page_label: Mapped[str] = mapped_column(Text)
-    page_person: Mapped[str | None] = mapped_column(ID)
-    page_slot: Mapped[str | None] = mapped_column(String(128))
-    page_channels: Mapped[list[str]] = mapped_column(JSON)
-    page_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reached: Mapped[list[str]] = mapped_column(JSON)  # person ids paged or queued so far, in order
-    last_escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    next_auto_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    acknowledged_by: Mapped[str | None] = mapped_column(SLACK_ID)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolved_by: Mapped[str | None] = mapped_column(SLACK_ID)
-    channel: Mapped[str | None] = mapped_column(String(128))  # where the incident message is
-    ts: Mapped[str | None] = mapped_column(String(32))
-    permalink: Mapped[str | None] = mapped_column(Text)
-    source_key: Mapped[str | None] = mapped_column(String(255), unique=True)  # opens once per key
-
-
-class IncidentEventRow(Base):
-    """One step of an incident; for a queued page, ``delivery`` tracks its pending delivery."""
-
-    __tablename__ = "incident_events"
-    __table_args__ = (
-        CheckConstraint(_one_of("kind", EVENT_KINDS), name="kind"),
-        CheckConstraint(_one_of("page_kind", PAGE_KINDS, nullable=True), name="page_kind"),
-        CheckConstraint(_one_of("delivery", DELIVERIES, nullable=True), name="delivery"),
-        Index(None, "delivery", "page_due"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str | None] = mapped_column(SLACK_ID)
-    auto: Mapped[bool] = mapped_column(Boolean)
-    level: Mapped[int] = mapped_column(Integer)
-    page_kind: Mapped[str | None] = mapped_column(String(16))
-    page_label: Mapped[str | None] = mapped_column(Text)
-    page_person: Mapped[str | None] = mapped_column(ID, index=True)
-    page_slot: Mapped[str | None] = mapped_column(String(128))
-    page_channels: Mapped[list[str] | None] = mapped_column(JSON)
-    page_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    delivery: Mapped[str | None] = mapped_column(String(16))
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-# --- conversions --------------------------------------------------------------------------------
 
 
 def slot_text(slot: SlotRef | None) -> str | None:
@@ -216,9 +121,6 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-# --- writing ------------------------------------------------------------------------------------
-
-
 async def add_incident(
     session: AsyncSession, inc: Incident, source_key: str | None = None
 ) -> Incident | None:
@@ -229,13 +131,7 @@ async def add_incident(
     ``incident_by_source``). The caller records the opening event with ``add_event``.
     """
     values = {**_incident_columns(inc), "source_key": source_key}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(IncidentRow).values(**values)
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(IncidentRow).values(**values)
-    else:  # pragma: no cover - the bot supports these two
-        raise ValueError(f"unsupported database {dialect}")
+    stmt = dialect_insert(session)(IncidentRow).values(**values)
     if source_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["source_key"])
     new_id = (await session.execute(stmt.returning(IncidentRow.id))).scalar_one_or_none()
@@ -366,9 +262,6 @@ async def mark_page_delivered(session: AsyncSession, incident_id: int, level: in
         .values(page_kind=PageKind.PERSON.value)
         .execution_options(synchronize_session=False)
     )
-
-
-# --- reading ------------------------------------------------------------------------------------
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident | None:

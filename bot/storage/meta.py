@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import MetaRow, table_of
+from bot.storage.sql import dialect_insert
+from bot.storage.tables import MetaRow, table_of
 
 _TABLE = table_of(MetaRow)
 
@@ -20,9 +20,7 @@ async def set_meta(session: AsyncSession, key: str, value: str | None) -> None:
     if value is None:
         await session.execute(delete(MetaRow).where(MetaRow.key == key))
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(_TABLE).values(key=key, value=value)
+    stmt = dialect_insert(session)(_TABLE).values(key=key, value=value)
     await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
 

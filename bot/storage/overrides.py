@@ -9,7 +9,7 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Override
-from bot.storage.models import OverrideRow
+from bot.storage.tables import OverrideRow
 
 
 def _aware(name: str, value: datetime) -> datetime:

@@ -44,7 +44,7 @@ from bot.seed.schema import (
 )
 from bot.seed.validate import to_directory
 from bot.storage.meta import get_meta, lock, set_meta
-from bot.storage.models import (
+from bot.storage.tables import (
     SEED_TABLES,
     AdminRow,
     Base,

@@ -12,15 +12,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect
 from sqlalchemy.engine import Connection
 
 from bot.storage.db import create_engine
-from bot.storage.migrate import (
-    current_revision,
-    downgrade,
-    head_revision,
-    is_at_head,
-    schema_diffs,
-    upgrade,
-)
-from bot.storage.models import Base
+from bot.storage.migrate import current_revision, downgrade, head_revision, is_at_head, schema_diffs, upgrade
+from bot.storage.tables import Base
 
 from .helpers import ROOT
 

@@ -12,8 +12,8 @@ from sqlalchemy.exc import StatementError
 
 from bot.core.model import Override
 from bot.storage.bootstrap import Database
-from bot.storage.models import OverrideRow
 from bot.storage.overrides import add_override, delete_override, get_override, overrides_between
+from bot.storage.tables import OverrideRow
 from bot.storage.types import UTCDateTime
 
 NY = ZoneInfo("America/New_York")

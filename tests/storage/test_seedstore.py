@@ -15,15 +15,9 @@ from bot.seed.validate import SeedError, dump_seed
 from bot.storage.bootstrap import Database, export_seed_text, load_seed_file_into, open_database
 from bot.storage.db import create_engine, session_factory
 from bot.storage.migrate import upgrade
-from bot.storage.models import PipelineWindowRow, RotationMemberRow
 from bot.storage.overrides import add_override, overrides_between
-from bot.storage.seedstore import (
-    NoSeed,
-    apply_seed,
-    export_seed,
-    has_seed,
-    load_directory,
-)
+from bot.storage.seedstore import NoSeed, apply_seed, export_seed, has_seed, load_directory
+from bot.storage.tables import PipelineWindowRow, RotationMemberRow
 
 from .helpers import SEED_TEXT, seed_of, seed_variant, without_growth_and_acc2
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.storage.db import create_engine, session_factory
 from bot.storage.meta import get_meta, set_meta
 from bot.storage.migrate import upgrade
-from bot.storage.models import MetaRow
 from bot.storage.seedstore import apply_seed, load_directory
+from bot.storage.tables import MetaRow
 
 from .helpers import SEED_TEXT, seed_of
 

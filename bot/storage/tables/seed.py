@@ -1,16 +1,9 @@
-"""The tables: the seed (reference data, replaced as a whole by ``apply_seed``) and operational state.
+"""The seed's tables: reference data, replaced as a whole by ``apply_seed``.
 
-Seed tables keep each entry's place in the file in ``position`` so that an export gives the file
-back in its own order. Child rows (members, windows, ...) belong to their parent and go with it
+Each entry keeps its place in the file in ``position`` so that an export gives the file back in
+its own order. Child rows (members, windows, ...) belong to their parent and go with it
 (``ON DELETE CASCADE``); references between seed entries are foreign keys, except ``teams.lead``
 (people and teams would refer to each other; the seed validator checks it).
-
-Operational tables (``overrides``, and the incidents, deliveries, ... that later revisions add)
-name seed entries by id as plain text without foreign keys: they are history and must outlive a
-seed reload that removes a person or a pipeline.
-
-No native enums: closed sets of values are strings with a CHECK constraint. Every constraint
-has a name from ``NAMING_CONVENTION`` so that SQLite batch migrations can drop it.
 """
 
 from __future__ import annotations
@@ -24,36 +17,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
-    MetaData,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.types import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ID = String(64)  # seed ids: ^[a-z0-9][a-z0-9_.-]*$, at most 64 characters
-CLOCK = String(5)  # a local time of day as written in the seed, "HH:MM"
-
-
-def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> str:
-    """SQL for "column is one of values" (or NULL), for a CHECK constraint."""
-    listed = ", ".join(f"'{v}'" for v in values)
-    text = f"{column} IN ({listed})"
-    return f"{column} IS NULL OR {text}" if nullable else text
-
+from bot.storage.tables.base import CLOCK, ID, Base, one_of, table_of
 
 AFTER_HOURS_ACTIONS = ("page_next_secondary", "queue_next_business_day", "page")
 OWNER_KINDS = ("primary", "secondary")
@@ -65,13 +36,6 @@ RULES = (
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ADJUSTS = ("none", "next_business_day", "previous_business_day")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-# --- the seed -----------------------------------------------------------------------------------
 
 
 class CalendarRow(Base):
@@ -166,7 +130,7 @@ class PipelineRow(Base):
 
     __tablename__ = "pipelines"
     __table_args__ = (
-        CheckConstraint(_one_of("after_hours_action", AFTER_HOURS_ACTIONS), name="after_hours_action"),
+        CheckConstraint(one_of("after_hours_action", AFTER_HOURS_ACTIONS), name="after_hours_action"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -193,7 +157,7 @@ class PipelineAliasRow(Base):
 
 class PipelineOwnerRow(Base):
     __tablename__ = "pipeline_owners"
-    __table_args__ = (CheckConstraint(_one_of("kind", OWNER_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", OWNER_KINDS), name="kind"),)
 
     pipeline_id: Mapped[str] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -232,7 +196,7 @@ class RunbookEntryRow(Base):
     """One line of a runbook section: a data type, an SLA or an on-call note."""
 
     __tablename__ = "runbook_entries"
-    __table_args__ = (CheckConstraint(_one_of("section", RUNBOOK_SECTIONS), name="section"),)
+    __table_args__ = (CheckConstraint(one_of("section", RUNBOOK_SECTIONS), name="section"),)
 
     pipeline_id: Mapped[str] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True)
     section: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -257,7 +221,7 @@ class RecurringRow(Base):
 
     __tablename__ = "recurring_work"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", RECURRING_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", RECURRING_KINDS), name="kind"),
         CheckConstraint(
             "(meeting_start IS NULL) = (meeting_day IS NULL)"
             " AND (meeting_start IS NULL) = (meeting_minutes IS NULL)",
@@ -284,10 +248,10 @@ class RecurringRuleRow(Base):
 
     __tablename__ = "recurring_rules"
     __table_args__ = (
-        CheckConstraint(_one_of("which", RULE_KINDS), name="which"),
-        CheckConstraint(_one_of("rule", RULES), name="rule"),
-        CheckConstraint(_one_of("weekday", WEEKDAYS, nullable=True), name="weekday"),
-        CheckConstraint(_one_of("adjust", ADJUSTS), name="adjust"),
+        CheckConstraint(one_of("which", RULE_KINDS), name="which"),
+        CheckConstraint(one_of("rule", RULES), name="rule"),
+        CheckConstraint(one_of("weekday", WEEKDAYS, nullable=True), name="weekday"),
+        CheckConstraint(one_of("adjust", ADJUSTS), name="adjust"),
     )
 
     recurring_id: Mapped[str] = mapped_column(
@@ -314,13 +278,6 @@ class RecurringItemRow(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-def table_of(model: type[Base]) -> Table:
-    """The ``Table`` of a mapped class (typed as such)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 # The seed's tables, in the order they are read.
 SEED_TABLES = tuple(
     table_of(m)
@@ -331,43 +288,3 @@ SEED_TABLES = tuple(
         RunbookEntryRow, RunbookIssueRow, RecurringRow, RecurringRuleRow, RecurringItemRow,
     )
 )
-
-
-# --- operational state ---------------------------------------------------------------------------
-
-
-class OverrideRow(Base):
-    """Someone covers ``[start, end)``; see ``bot.core.model.Override`` for how it applies."""
-
-    __tablename__ = "overrides"
-    __table_args__ = (
-        CheckConstraint('"end" > start', name="end_after_start"),
-        Index(None, "end"),
-        Index(None, "start"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    start: Mapped[datetime] = mapped_column(UTCDateTime())
-    end: Mapped[datetime] = mapped_column(UTCDateTime())
-    person: Mapped[str] = mapped_column(ID)
-    rotation: Mapped[str | None] = mapped_column(ID)
-    role: Mapped[str | None] = mapped_column(String(32))
-    replaces: Mapped[str | None] = mapped_column(ID)
-    pipeline: Mapped[str | None] = mapped_column(ID)
-    reason: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class MetaRow(Base):
-    """Small facts about this database, by key (e.g. ``seed.digest``)."""
-
-    __tablename__ = "meta"
-
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-from bot.storage import changes as _changes  # noqa: E402, F401  (change, audit and calendar-token tables)
-from bot.storage import incidents as _incidents  # noqa: E402, F401  (registers the incident tables)
-from bot.storage import scheduled as _scheduled  # noqa: E402, F401  (registers the scheduled-work tables)
