@@ -34,13 +34,6 @@ def feed_range(cal: CompanyCalendar, at: datetime, days: int = FEED_DAYS) -> tup
     return cal.day_start(d), cal.day_start(d + timedelta(days=days))
 
 
-def _name(directory: Directory, person: str | None) -> str:
-    if person is None:
-        return "nobody"
-    p = directory.people.get(person)
-    return p.name if p else person
-
-
 def _window_label(directory: Directory, pipeline: str, window: str | None) -> str:
     for w in directory.pipelines[pipeline].windows:
         if w.name == window:
@@ -96,7 +89,7 @@ def person_feed(
 ) -> bytes:
     """The iCalendar feed of ``person``'s on-call time for ``days`` days from ``at``'s date."""
     start, end = feed_range(cal, at, days)
-    c = _calendar(cal, f"On call: {_name(directory, person)}", start, end)
+    c = _calendar(cal, f"On call: {directory.name_of(person)}", start, end)
     for s in spans(directory, cal, start, end, overrides, person=person):
         p = directory.pipelines[s.pipeline]
         role = "primary" if s.role == "primary" else "backup"
@@ -127,11 +120,11 @@ def pipeline_feed(
     for seg in schedule(directory, cal, pipeline, start, end, overrides):
         if not seg.covered or seg.primary is None:
             continue
-        backup = f", backup {_name(directory, seg.secondary.person)}" if seg.secondary else ""
+        backup = f", backup {directory.name_of(seg.secondary.person)}" if seg.secondary else ""
         label = _window_label(directory, pipeline, seg.window)
         c.add_component(_event(
             cal, f"{pipeline}/{_stamp(seg.start)}@oncall-bot", at, seg.start, seg.end,
-            f"{p.name}: {_name(directory, seg.primary.person)}{backup}",
+            f"{p.name}: {directory.name_of(seg.primary.person)}{backup}",
             f"{label}.\nRunbook: /runbook {p.id}",
         ))
     return _finish(c, cal, start, end)

@@ -202,3 +202,15 @@ class Directory:
     recurring: dict[str, RecurringWork] = field(default_factory=dict)
     admins: tuple[str, ...] = ()
     announcement_channel: str | None = None
+
+    def name_of(self, person: str | None) -> str:
+        """The person's name; the id itself when the seed does not know it; "nobody" for None."""
+        if person is None:
+            return "nobody"
+        p = self.people.get(person)
+        return p.name if p else person
+
+    def slack_id_of(self, person: str) -> str:
+        """The person's Slack user id; the id itself when the seed does not know it."""
+        p = self.people.get(person)
+        return p.slack_user_id if p else person

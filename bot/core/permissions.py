@@ -29,13 +29,6 @@ class Decision:
         return self.allowed
 
 
-def _name(directory: Directory, person: str | None) -> str:
-    if person is None:
-        return "nobody"
-    p = directory.people.get(person)
-    return p.name if p else person
-
-
 def known_actor(directory: Directory, actor: str | None) -> Decision:
     """Refused when the actor is not one of the directory's people."""
     if actor is None or actor not in directory.people:
@@ -67,7 +60,7 @@ def may_change_rotation(
         return Decision(True, f"member of {rotation.name}")
     if holder is not None and holder == actor:
         return Decision(True, "your own slot")
-    lead = f" (lead: {_name(directory, team.lead)})" if team is not None and team.lead else ""
+    lead = f" (lead: {directory.name_of(team.lead)})" if team is not None and team.lead else ""
     team_name = team.name if team is not None else rotation.team
     return Decision(
         False,
@@ -90,7 +83,7 @@ def may_act_for(directory: Directory, admins: Sequence[str], actor: str | None, 
     team = directory.teams.get(person.team)
     if team is not None and team.lead == actor:
         return Decision(True, f"lead of {team.name}")
-    lead = _name(directory, team.lead) if team is not None and team.lead else "their team lead"
+    lead = directory.name_of(team.lead) if team is not None and team.lead else "their team lead"
     return Decision(
         False,
         f"Only {person.name} themselves, {lead} (lead of {team.name if team else person.team}) or an admin "

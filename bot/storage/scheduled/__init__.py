@@ -24,6 +24,7 @@ from bot.storage.scheduled.checklist_store import (
     checklists_by_ids,
     checklists_needing,
     items_of,
+    lock_checklist,
     mark_overdue,
     mark_reminded,
     refresh_status,
@@ -49,6 +50,7 @@ from bot.storage.scheduled.outbox import (
     record_failed,
     record_sent,
     record_sent_many,
+    renew_leases,
 )
 from bot.storage.tables.scheduled import (
     ANSWERS,
@@ -107,6 +109,7 @@ __all__ = [
     "known_keys",
     "lease",
     "list_deliveries",
+    "lock_checklist",
     "mark_overdue",
     "mark_reminded",
     "meeting",
@@ -118,6 +121,7 @@ __all__ = [
     "record_sent",
     "record_sent_many",
     "refresh_status",
+    "renew_leases",
     "set_checklist_message",
     "set_checklist_messages",
     "set_item",

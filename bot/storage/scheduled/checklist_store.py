@@ -69,6 +69,12 @@ async def set_checklist_messages(session: AsyncSession, refs: Sequence[tuple[int
         await session.execute(update(ChecklistRow), [{"id": i, "channel_id": c, "ts": t} for i, c, t in refs])
 
 
+async def lock_checklist(session: AsyncSession, checklist_id: int) -> bool:
+    """Lock the checklist's row until the transaction ends (``FOR UPDATE``); False if there is none."""
+    locked = await session.execute(select(ChecklistRow.id).where(ChecklistRow.id == checklist_id).with_for_update())
+    return locked.scalar_one_or_none() is not None
+
+
 async def checklist(session: AsyncSession, checklist_id: int) -> tuple[ChecklistRow, list[ChecklistItemRow]] | None:
     """The checklist and its items in order; None if there is no such checklist."""
     return await with_children(

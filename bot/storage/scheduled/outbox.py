@@ -80,6 +80,11 @@ def ready_condition(now: datetime) -> Any:
     )
 
 
+def held_or_free(owner: str) -> Any:
+    """The condition "still ready, and leased by ``owner`` or by nobody": who may record an outcome."""
+    return and_(DeliveryRow.status.in_(READY), or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)))
+
+
 async def ready_ids(session: AsyncSession, now: datetime, limit: int = 5000) -> list[int]:
     rows = await session.execute(
         select(DeliveryRow.id).where(ready_condition(now)).order_by(DeliveryRow.id).limit(limit)
@@ -133,17 +138,22 @@ async def lease(
     return out
 
 
+async def renew_leases(session: AsyncSession, ids: Sequence[int], owner: str, until: datetime) -> None:
+    """Extend to ``until`` the leases ``owner`` holds on those of ``ids`` that are still ready."""
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(ids)), DeliveryRow.lease_owner == owner, DeliveryRow.status.in_(READY))
+        .values(lease_until=until)
+    )
+
+
 async def record_sent(
     session: AsyncSession, delivery_id: int, owner: str, now: datetime, channel_id: str | None, ts: str | None
 ) -> bool:
     """Mark a leased delivery sent (only while ``owner`` holds it, or nobody does)."""
     stmt = (
         update(DeliveryRow)
-        .where(
-            DeliveryRow.id == delivery_id,
-            DeliveryRow.status.in_(READY),
-            or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)),
-        )
+        .where(DeliveryRow.id == delivery_id, held_or_free(owner))
         .values(
             status="sent",
             sent_at=now,
@@ -169,11 +179,7 @@ async def record_sent_many(
     for i in range(0, len(ids), 500):
         stmt = (
             update(DeliveryRow)
-            .where(
-                DeliveryRow.id.in_(ids[i : i + 500]),
-                DeliveryRow.status.in_(READY),
-                or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)),
-            )
+            .where(DeliveryRow.id.in_(ids[i : i + 500]), held_or_free(owner))
             .values(status="sent", sent_at=now, lease_owner=None, lease_until=None, maybe_posted=False, last_error=None)
             .returning(DeliveryRow.id)
         )
@@ -208,11 +214,7 @@ async def record_failed(
         values["channel_id"] = channel_id
     stmt = (
         update(DeliveryRow)
-        .where(
-            DeliveryRow.id == delivery_id,
-            DeliveryRow.status.in_(READY),
-            or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)),
-        )
+        .where(DeliveryRow.id == delivery_id, held_or_free(owner))
         .values(**values)
         .returning(DeliveryRow.id)
     )

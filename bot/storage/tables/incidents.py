@@ -4,14 +4,8 @@
 ``incident_events`` its history (opened, acknowledged, escalated, resolved) with times and who
 did it. A queued page (Growth outside business hours) is an escalation event whose ``delivery``
 is ``pending`` until it is sent (``sent``) or the incident is resolved first (``cancelled``).
-
-Every change is a compare-and-set: ``apply_change`` updates the incident row only if it is still
-in the state the change was computed from (the level for an escalation, the status for
-acknowledge and resolve), so concurrent presses of one button, retried deliveries and several
-bot replicas produce one change; the caller's transaction then records the event. Pipelines and
-people are named by id without foreign keys, like every operational table.
+Pipelines and people are named by id without foreign keys, like every operational table.
 """
-
 from __future__ import annotations
 
 from datetime import datetime

@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from weakref import WeakKeyDictionary
-
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import incident as core
 from bot.core.coverage import UnknownPipeline
@@ -39,7 +36,8 @@ from bot.core.escalation import EscalationStep, escalation_chain
 from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refusal, Refused
 from bot.render import incident as render
 from bot.render.blocks import Message
-from bot.services.queries import load_snapshot
+from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
+from bot.services.incidents.slack_effects import SlackNotifier, message_metadata
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import incidents as repo
@@ -47,134 +45,13 @@ from bot.storage.bootstrap import Database
 
 log = logging.getLogger("bot.incidents")
 
-METADATA_EVENT = "oncall_incident"
 
-
-class Deps(Protocol):
-    """What the incident service needs (``bot.slack.deps.SlackDeps`` has it)."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def client(self) -> AsyncWebClient: ...
-
-    @property
-    def settings(self) -> Any: ...
-
-
-SnapshotSource = Callable[[], Awaitable[Snapshot]]
-
-
-class NotFound(LookupError):
-    """No incident with that id."""
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Opened:
-    """An incident opened (``duplicate``: the same request had opened it already)."""
-
-    incident: Incident
-    duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class Acted:
-    """The outcome of a button: ``change`` when it applied, else ``refusal``; ``incident`` as it is
-    now."""
-
-    incident: Incident
-    change: Change | None = None
-    refusal: Refusal | None = None
-
-    @property
-    def applied(self) -> bool:
-        return self.change is not None
-
-
-# --- Slack side effects -------------------------------------------------------------------------
-
-
-class SlackNotifier:
-    """The Web API calls incidents make. Each returns None/False on a Slack error (logged)."""
-
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
-
-    async def post(
-        self, channel: str, message: Message, *, thread_ts: str | None = None, metadata: dict[str, Any] | None = None
-    ) -> tuple[str, str] | None:
-        """Post ``message``; ``(channel id, ts)`` or None."""
-        try:
-            kwargs: dict[str, Any] = {"channel": channel, "text": message.text}
-            if message.blocks:
-                kwargs["blocks"] = message.blocks_json()
-            if thread_ts:
-                kwargs["thread_ts"] = thread_ts
-            if metadata:
-                kwargs["metadata"] = metadata
-            resp = await self.client.chat_postMessage(**kwargs)
-            return str(resp["channel"]), str(resp["ts"])
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("chat.postMessage to %s failed: %s", channel, exc)
-            return None
-
-    async def update(self, channel: str, ts: str, message: Message) -> bool:
-        try:
-            await self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks_json())
-            return True
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("chat.update of %s/%s failed: %s", channel, ts, exc)
-            return False
-
-    async def dm(self, slack_user_id: str, message: Message, metadata: dict[str, Any] | None = None) -> bool:
-        """A direct message: conversations.open, then chat.postMessage."""
-        try:
-            opened = await self.client.conversations_open(users=slack_user_id)
-            channel = str(opened["channel"]["id"])
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("conversations.open with %s failed: %s", slack_user_id, exc)
-            return False
-        return await self.post(channel, message, metadata=metadata) is not None
-
-    async def permalink(self, channel: str, ts: str) -> str | None:
-        try:
-            resp = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-            link = resp.get("permalink")
-            return str(link) if link else None
-        except (SlackApiError, SlackClientError) as exc:
-            log.warning("chat.getPermalink of %s/%s failed: %s", channel, ts, exc)
-            return None
-
-
-def _metadata(inc: Incident, what: str) -> dict[str, Any]:
-    """Our own idempotency key on what we post (chat.postMessage has none)."""
-    return {"event_type": METADATA_EVENT, "event_payload": {"incident": inc.id, "level": inc.level, "what": what}}
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def snapshot_source(deps: Deps, cache: Any = None) -> SnapshotSource:
-    """Where snapshots come from: ``cache.get`` (a ``SnapshotCache``) or a fresh load."""
-    if cache is not None:
-        getter: SnapshotSource = cache.get
-        return getter
-
-    async def load() -> Snapshot:
-        return await load_snapshot(deps.db, tuple(getattr(deps.settings, "admin_ids", ())))
-
-    return load
-
-
-def _minutes(deps: Deps) -> int:
+def auto_escalate_minutes(deps: Deps) -> int:
+    """Minutes an unacknowledged critical incident waits before it escalates by itself (15 by default)."""
     return int(getattr(deps.settings, "auto_escalate_minutes", 15))
 
 
-def _chain(snap: Snapshot, pipeline: str, at: datetime, critical: bool) -> list[EscalationStep]:
+def chain_at(snap: Snapshot, pipeline: str, at: datetime, critical: bool) -> list[EscalationStep]:
     """The chain at ``at``; empty when the pipeline is gone from the seed (a reload removed it)."""
     try:
         return escalation_chain(snap.directory, snap.calendar, pipeline, at, snap.overrides, critical)
@@ -190,7 +67,8 @@ def _actor(snap: Snapshot, slack_user: str | None) -> str | None:
     return snap.person_by_slack_id(slack_user) or slack_user
 
 
-def _page_json(page: Page) -> dict[str, Any]:
+def page_json(page: Page) -> dict[str, Any]:
+    """A page as recorded in the audit trail."""
     return {"level": page.level, "kind": page.kind, "label": page.label, "person": page.person,
             "slot": str(page.slot) if page.slot else None, "channels": page.channels, "due": page.due}
 
@@ -198,7 +76,7 @@ def _page_json(page: Page) -> dict[str, Any]:
 def _opened_json(inc: Incident) -> dict[str, Any]:
     return {"pipeline": inc.pipeline, "summary": inc.summary, "critical": inc.critical, "reporter": inc.reporter,
             "status": inc.status, "level": inc.level, "chain_length": inc.chain_length,
-            "page": _page_json(inc.page), "next_auto_at": inc.next_auto_at}
+            "page": page_json(inc.page), "next_auto_at": inc.next_auto_at}
 
 
 def _audit_change(snap: Snapshot, change: Change) -> dict[str, Any]:
@@ -208,8 +86,8 @@ def _audit_change(snap: Snapshot, change: Change) -> dict[str, Any]:
     new: dict[str, Any]
     if event.kind == EventKind.ESCALATED:
         action = "incident.auto_escalated" if event.auto else "incident.escalated"
-        old = {"level": before.level, "chain_length": before.chain_length, "page": _page_json(before.page)}
-        new = {"level": after.level, "chain_length": after.chain_length, "page": _page_json(after.page),
+        old = {"level": before.level, "chain_length": before.chain_length, "page": page_json(before.page)}
+        new = {"level": after.level, "chain_length": after.chain_length, "page": page_json(after.page),
                "reached": after.reached, "next_auto_at": after.next_auto_at}
     elif event.kind == EventKind.ACKNOWLEDGED:
         action = "incident.acknowledged"
@@ -229,9 +107,6 @@ async def _load(db: Database, incident_id: int) -> Incident:
     if inc is None:
         raise NotFound(incident_id)
     return inc
-
-
-# --- opening ------------------------------------------------------------------------------------
 
 
 async def open_incident(
@@ -254,8 +129,8 @@ async def open_incident(
     same key opens one incident (``Opened.duplicate`` for the others, with nothing sent).
     """
     snap = await (snapshots or snapshot_source(deps))()
-    chain = _chain(snap, pipeline, now, critical)
-    started = core.open_incident(pipeline, summary, critical, reporter, chain, now, _minutes(deps))
+    chain = chain_at(snap, pipeline, now, critical)
+    started = core.open_incident(pipeline, summary, critical, reporter, chain, now, auto_escalate_minutes(deps))
     if isinstance(started, Refused):
         return started
     draft, event = started
@@ -283,7 +158,7 @@ async def _announce(deps: Deps, snap: Snapshot, inc: Incident, fallback_channel:
         log.warning("incident %s: pipeline %s has no channel to post to", inc.id, inc.pipeline)
     message = render.incident_message(d, tz, inc)
     for channel in channels:  # the pipeline's channel; where it was reported if that fails
-        posted = await slack.post(channel, message, metadata=_metadata(inc, "incident"))
+        posted = await slack.post(channel, message, metadata=message_metadata(inc, "incident"))
         if posted is None:
             continue
         channel_id, ts = posted
@@ -305,11 +180,11 @@ async def _reach(slack: SlackNotifier, snap: Snapshot, inc: Incident, page: Page
         if person is None:
             log.warning("incident %s: cannot page %s, not in the directory", inc.id, page.person)
             return
-        await slack.dm(person.slack_user_id, render.page_message(d, tz, inc, page), _metadata(inc, "page"))
+        await slack.dm(person.slack_user_id, render.page_message(d, tz, inc, page), message_metadata(inc, "page"))
     elif page.kind == PageKind.CHANNEL:
         message = render.channel_message(d, tz, inc)
         for channel in page.channels:
-            await slack.post(channel, message, metadata=_metadata(inc, "channel"))
+            await slack.post(channel, message, metadata=message_metadata(inc, "channel"))
 
 
 # One lock per incident (and event loop): two actions landing together update the message one
@@ -335,13 +210,12 @@ async def _after_change(deps: Deps, snap: Snapshot, change: Change) -> None:
         await _reach(slack, snap, latest, change.event.page)
 
 
-# --- acting -------------------------------------------------------------------------------------
-
-
 Decide = Callable[[Incident, Snapshot], core.Outcome]
 
 
-async def _act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snapshots: SnapshotSource | None) -> Acted:
+async def act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snapshots: SnapshotSource | None) -> Acted:
+    """Load the incident, ``decide`` what changes, apply it (compare-and-set) with its audit entry
+    in one transaction, then tell Slack. ``NotFound`` when there is no such incident."""
     snap = await (snapshots or snapshot_source(deps))()
     async with deps.db.sessions() as session, session.begin():
         inc = await repo.get_incident(session, incident_id)
@@ -368,14 +242,14 @@ async def acknowledge(
     deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
 ) -> Acted:
     """``actor`` (a Slack user id) acknowledges the incident: once."""
-    return await _act(deps, incident_id, now, lambda inc, _snap: core.acknowledge(inc, actor, now), snapshots)
+    return await act(deps, incident_id, now, lambda inc, _snap: core.acknowledge(inc, actor, now), snapshots)
 
 
 async def resolve(
     deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
 ) -> Acted:
     """``actor`` resolves the incident: once; its pending queued pages are cancelled."""
-    return await _act(deps, incident_id, now, lambda inc, _snap: core.resolve(inc, actor, now), snapshots)
+    return await act(deps, incident_id, now, lambda inc, _snap: core.resolve(inc, actor, now), snapshots)
 
 
 async def escalate(
@@ -389,119 +263,10 @@ async def escalate(
 ) -> Acted:
     """Escalate from ``from_level`` (the level the pressed button showed) along the chain at
     ``now``. A second press from the same level changes nothing (``Refusal.STALE``)."""
-    minutes = _minutes(deps)
+    minutes = auto_escalate_minutes(deps)
 
     def decide(inc: Incident, snap: Snapshot) -> core.Outcome:
-        chain = _chain(snap, inc.pipeline, now, inc.critical)
+        chain = chain_at(snap, inc.pipeline, now, inc.critical)
         return core.escalate(inc, chain, from_level, actor, now, minutes)
 
-    return await _act(deps, incident_id, now, decide, snapshots)
-
-
-# --- periodic work ------------------------------------------------------------------------------
-
-
-async def auto_escalate_due(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> list[Acted]:
-    """Escalate every unacknowledged critical incident whose auto-escalation is due at ``now``,
-    one level each; what was done (refusals included: another replica may have been first)."""
-    source = snapshots or snapshot_source(deps)
-    async with deps.db.sessions() as session:
-        due = await repo.due_auto_escalations(session, now)
-    if not due:
-        return []
-    snap = await source()
-    minutes = _minutes(deps)
-
-    async def fixed() -> Snapshot:
-        return snap
-
-    done: list[Acted] = []
-    for inc in due:
-
-        def decide(current: Incident, s: Snapshot, level: int = inc.level) -> core.Outcome:
-            if current.level != level:
-                return Refused(Refusal.STALE, current)
-            return core.auto_escalate(current, _chain(s, current.pipeline, now, current.critical), now, minutes)
-
-        try:
-            done.append(await _act(deps, inc.id, now, decide, fixed))
-        except NotFound:
-            continue
-    return done
-
-
-async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> int:
-    """Send the queued pages due at ``now`` (each by exactly one replica); how many were sent.
-
-    A page whose incident was resolved first was cancelled then and is not sent. A page whose
-    DM fails goes back to pending and is tried again on the next call. Once the DM is sent, the
-    incident's page becomes a person page and ``incident.page_delivered`` is recorded, together.
-    """
-    async with deps.db.sessions() as session:
-        due = await repo.due_pages(session, now)
-    if not due:
-        return 0
-    snap = await (snapshots or snapshot_source(deps))()
-    d, tz = snap.directory, snap.calendar.tz
-    slack = SlackNotifier(deps.client)
-    sent = 0
-    for event_id, incident_id, page in due:
-        async with deps.db.sessions() as session, session.begin():
-            if not await repo.claim_page(session, event_id, now):
-                continue
-            inc = await repo.get_incident(session, incident_id)
-        if inc is None:
-            continue
-        person = d.people.get(page.person or "")
-        delivered_page = Page(page.level, PageKind.PERSON, page.label, page.person, page.slot, page.channels)
-        ok = person is not None and await slack.dm(
-            person.slack_user_id, render.page_message(d, tz, inc, delivered_page), _metadata(inc, "queued-page")
-        )
-        if not ok:
-            async with deps.db.sessions() as session, session.begin():
-                await repo.release_page(session, event_id)
-            continue
-        async with deps.db.sessions() as session, session.begin():
-            await repo.mark_page_delivered(session, incident_id, page.level)
-            await audit.record(session, at=now, actor=None, action="incident.page_delivered",
-                               subject=f"incident:{incident_id}",
-                               before={"page": _page_json(page)}, after={"page": _page_json(delivered_page)})
-            inc = await repo.get_incident(session, incident_id) or inc
-        sent += 1
-        if inc.channel and inc.ts:
-            await slack.update(inc.channel, inc.ts, render.incident_message(d, tz, inc))
-            await slack.post(inc.channel, Message(render.delivered_line(d, page)), thread_ts=inc.ts)
-    return sent
-
-
-@dataclass(frozen=True)
-class Tick:
-    escalated: int
-    pages_sent: int
-
-
-async def run_periodic(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> Tick:
-    """The incident work of one scheduler tick at ``now`` (call it every minute)."""
-    acted = await auto_escalate_due(deps, now, snapshots=snapshots)
-    sent = await deliver_queued_pages(deps, now, snapshots=snapshots)
-    return Tick(sum(1 for a in acted if a.applied), sent)
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-async def get_incident(db: Database, incident_id: int) -> Incident | None:
-    async with db.sessions() as session:
-        return await repo.get_incident(session, incident_id)
-
-
-async def open_incidents_for(db: Database, person_id: str, slack_user_id: str | None = None) -> list[Incident]:
-    """Incidents not yet resolved that paged (or will page) ``person_id``, or that Slack user
-    ``slack_user_id`` reported or acknowledged; newest first (for the Home tab)."""
-    async with db.sessions() as session:
-        return await repo.open_incidents_for(session, person_id, slack_user_id)
-
-
-async def events_of(db: Database, incident_id: int) -> Sequence[core.IncidentEvent]:
-    async with db.sessions() as session:
-        return await repo.events_of(session, incident_id)
+    return await act(deps, incident_id, now, decide, snapshots)

@@ -1,0 +1,58 @@
+"""Incidents: load -> ``bot.core.incident`` -> apply in one transaction per action, then tell Slack.
+
+- ``deps``: ``Deps`` (what the service needs), snapshot sources, the results ``Opened``/``Acted``;
+- ``actions``: ``open_incident``, ``acknowledge``, ``escalate``, ``resolve`` (each audited);
+- ``slack_effects``: ``SlackNotifier``, the messages sent after the commit;
+- ``periodic``: ``run_periodic``: auto-escalation and queued pages, every minute;
+- ``reads``: ``get_incident``, ``open_incidents_for``, ``events_of``.
+
+May import ``bot.core``, ``bot.render``, ``bot.storage`` and the snapshot services; transports and
+jobs import this package (jobs call ``incidents.run_periodic`` through it). Modules here import
+their siblings directly, never this ``__init__``.
+"""
+
+from __future__ import annotations
+
+from bot.services.incidents.actions import (
+    Decide,
+    acknowledge,
+    act,
+    auto_escalate_minutes,
+    chain_at,
+    escalate,
+    open_incident,
+    page_json,
+    resolve,
+)
+from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
+from bot.services.incidents.periodic import Tick, auto_escalate_due, deliver_queued_pages, run_periodic
+from bot.services.incidents.reads import events_of, get_incident, open_incidents_for
+from bot.services.incidents.slack_effects import METADATA_EVENT, SlackNotifier, message_metadata
+
+__all__ = [
+    "METADATA_EVENT",
+    "Acted",
+    "Decide",
+    "Deps",
+    "NotFound",
+    "Opened",
+    "SlackNotifier",
+    "SnapshotSource",
+    "Tick",
+    "acknowledge",
+    "act",
+    "auto_escalate_due",
+    "auto_escalate_minutes",
+    "chain_at",
+    "deliver_queued_pages",
+    "escalate",
+    "events_of",
+    "get_incident",
+    "message_metadata",
+    "open_incident",
+    "open_incidents_for",
+    "page_json",
+    "resolve",
+    "run_periodic",
+    "snapshot_source",
+]

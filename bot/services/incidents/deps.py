@@ -1,0 +1,68 @@
+"""What the incident service works with and gives back: ``Deps``, snapshot sources, ``Opened``, ``Acted``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.incident import Change, Incident, Refusal
+from bot.services.queries import load_snapshot
+from bot.services.snapshot import Snapshot
+from bot.storage.bootstrap import Database
+
+
+class Deps(Protocol):
+    """What the incident service needs (``bot.slack.deps.SlackDeps`` has it)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def client(self) -> AsyncWebClient: ...
+
+    @property
+    def settings(self) -> Any: ...
+
+
+SnapshotSource = Callable[[], Awaitable[Snapshot]]
+
+
+class NotFound(LookupError):
+    """No incident with that id."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An incident opened (``duplicate``: the same request had opened it already)."""
+
+    incident: Incident
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Acted:
+    """The outcome of a button: ``change`` when it applied, else ``refusal``; ``incident`` as it is
+    now."""
+
+    incident: Incident
+    change: Change | None = None
+    refusal: Refusal | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.change is not None
+
+
+def snapshot_source(deps: Deps, cache: Any = None) -> SnapshotSource:
+    """Where snapshots come from: ``cache.get`` (a ``SnapshotCache``) or a fresh load."""
+    if cache is not None:
+        getter: SnapshotSource = cache.get
+        return getter
+
+    async def load() -> Snapshot:
+        return await load_snapshot(deps.db, tuple(getattr(deps.settings, "admin_ids", ())))
+
+    return load
