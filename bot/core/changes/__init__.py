@@ -13,16 +13,7 @@ clock reads. Modules here import their siblings directly, never this ``__init__`
 from __future__ import annotations
 
 from bot.core.changes.cancel import may_cancel, plan_cancel
-from bot.core.changes.holdings import (
-    Holding,
-    away_during,
-    double_duty,
-    holdings,
-    impact,
-    next_available,
-    on_call,
-    on_call_while_away,
-)
+from bot.core.changes.holdings import Holding, holdings, impact, next_available, on_call
 from bot.core.changes.lookups import find_target, pipeline_rotations, pipelines_using, target_choices, week_of
 from bot.core.changes.model import (
     MAX_RANGE,
@@ -37,7 +28,6 @@ from bot.core.changes.model import (
     RefusalKind,
     ShiftChange,
     Target,
-    invalid,
 )
 from bot.core.changes.plan import plan_change
 
@@ -55,16 +45,12 @@ __all__ = [
     "RefusalKind",
     "ShiftChange",
     "Target",
-    "away_during",
-    "double_duty",
     "find_target",
     "holdings",
     "impact",
-    "invalid",
     "may_cancel",
     "next_available",
     "on_call",
-    "on_call_while_away",
     "pipeline_rotations",
     "pipelines_using",
     "plan_cancel",

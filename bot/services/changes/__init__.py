@@ -14,30 +14,23 @@ snapshot/cache services; transports and jobs import this package (jobs call
 
 from __future__ import annotations
 
+from bot.commands.changes import Applied, Cancelled, Refused  # what apply_change and cancel_change return
 from bot.services.changes.answers import Answered, answer_change, answer_change_line
-from bot.services.changes.apply import (
-    Notify,
-    admins_with,
-    apply_change,
-    bump_version,
-    cancel_change,
-    change_pipelines,
-    notify_change,
-    read_directory,
-)
+from bot.services.changes.apply import Notify, apply_change, cancel_change, change_pipelines, notify_change
 from bot.services.changes.notices import DEFAULT_NOTICE_HOURS, before_shift_dms, send_shift_notices, slack_notifier
 from bot.services.changes.reads import calendar_links, fairness_report, feed, list_changes, public_base_url
 
 __all__ = [
     "DEFAULT_NOTICE_HOURS",
     "Answered",
+    "Applied",
+    "Cancelled",
     "Notify",
-    "admins_with",
+    "Refused",
     "answer_change",
     "answer_change_line",
     "apply_change",
     "before_shift_dms",
-    "bump_version",
     "calendar_links",
     "cancel_change",
     "change_pipelines",
@@ -46,7 +39,6 @@ __all__ = [
     "list_changes",
     "notify_change",
     "public_base_url",
-    "read_directory",
     "send_shift_notices",
     "slack_notifier",
 ]

@@ -13,21 +13,11 @@ their siblings directly, never this ``__init__``.
 
 from __future__ import annotations
 
-from bot.services.incidents.actions import (
-    Decide,
-    acknowledge,
-    act,
-    auto_escalate_minutes,
-    chain_at,
-    escalate,
-    open_incident,
-    page_json,
-    resolve,
-)
+from bot.services.incidents.actions import Decide, acknowledge, escalate, open_incident, resolve
 from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
 from bot.services.incidents.periodic import Tick, auto_escalate_due, deliver_queued_pages, run_periodic
 from bot.services.incidents.reads import events_of, get_incident, open_incidents_for
-from bot.services.incidents.slack_effects import METADATA_EVENT, SlackNotifier, message_metadata
+from bot.services.incidents.slack_effects import METADATA_EVENT, SlackNotifier
 
 __all__ = [
     "METADATA_EVENT",
@@ -40,18 +30,13 @@ __all__ = [
     "SnapshotSource",
     "Tick",
     "acknowledge",
-    "act",
     "auto_escalate_due",
-    "auto_escalate_minutes",
-    "chain_at",
     "deliver_queued_pages",
     "escalate",
     "events_of",
     "get_incident",
-    "message_metadata",
     "open_incident",
     "open_incidents_for",
-    "page_json",
     "resolve",
     "run_periodic",
     "snapshot_source",

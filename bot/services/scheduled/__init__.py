@@ -17,40 +17,22 @@ from __future__ import annotations
 
 from bot.services.scheduled.checklists import ChecklistAction, Decision, may_tick, set_checklist_items
 from bot.services.scheduled.config import ScheduleConfig, TickReport, replica_id
-from bot.services.scheduled.followups import escalation_targets, follow_up_checklists, follow_up_row
+from bot.services.scheduled.followups import escalation_targets
 from bot.services.scheduled.meetings import MeetingAnswer, answer_invite
-from bot.services.scheduled.plan import (
-    ESCALATION_EXPIRY,
-    USERGROUP_EXPIRY,
-    announcement,
-    deliveries_for,
-    deliveries_for_many,
-    delivery_row,
-)
-from bot.services.scheduled.rendering import SendTimeRenderers, checklist_view, load_checklist_view, meeting_view
+from bot.services.scheduled.rendering import checklist_view, meeting_view
 from bot.services.scheduled.ticker import SnapshotSource, Ticker
 
 __all__ = [
-    "ESCALATION_EXPIRY",
-    "USERGROUP_EXPIRY",
     "ChecklistAction",
     "Decision",
     "MeetingAnswer",
     "ScheduleConfig",
-    "SendTimeRenderers",
     "SnapshotSource",
     "TickReport",
     "Ticker",
-    "announcement",
     "answer_invite",
     "checklist_view",
-    "deliveries_for",
-    "deliveries_for_many",
-    "delivery_row",
     "escalation_targets",
-    "follow_up_checklists",
-    "follow_up_row",
-    "load_checklist_view",
     "may_tick",
     "meeting_view",
     "replica_id",
