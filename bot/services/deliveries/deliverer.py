@@ -50,7 +50,7 @@ from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.services.deliveries")  # the name it logged under before the split
 
 FAULT_ENV = "ONCALL_TEST_FAULT"
 """Test hook: ``after_lease`` or ``after_post`` kills the process (SIGKILL) at that point of the

@@ -23,7 +23,6 @@ and ``checklist.escalated`` from the tick (actor None; in the tick's batches), a
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -43,8 +42,6 @@ from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
-
-log = logging.getLogger(__name__)
 
 _SKIP_MARGIN = timedelta(days=1)  # occurrences this much older than their grace are not looked at
 
