@@ -35,6 +35,7 @@ from bot.storage.bootstrap import Database, open_database
 from bot.storage.meta import get_meta, set_meta
 from tests.ops.pgcluster import Cluster, create_cluster
 from tests.ops.workspace import SEED_PATH, ScopedFakeSlack, populate
+from tests.support.clock import QUIET
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
 
 BOT_USER = "U0BOT0001"
@@ -98,6 +99,7 @@ async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
             "slack_bot_token": SecretStr(slack.bot_token),
             "slack_signing_secret": SecretStr(TEST_SIGNING_SECRET),
             "http_port": 0,
+            "clock_start": QUIET,
         })
         stop = asyncio.Event()
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
