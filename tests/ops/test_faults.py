@@ -38,6 +38,9 @@ from tests.ops.workspace import SEED_PATH, ScopedFakeSlack, populate
 from tests.support.clock import QUIET
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
 
+# One xdist worker for the module: the throwaway PostgreSQL `cluster` is made once.
+pytestmark = pytest.mark.xdist_group("faults-pgcluster")
+
 BOT_USER = "U0BOT0001"
 # What a query raises while PostgreSQL is away: through SQLAlchemy, or straight from the driver
 # (the snapshot cache's probe connection), or the socket.
