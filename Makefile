@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run console test lint typecheck check bench clean
+# The suite runs on TEST_WORKERS pytest-xdist workers (each with its own PostgreSQL databases);
+# `--dist loadgroup` keeps the tests that share an expensive module fixture on one worker.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+# test-faketime: the end-to-end tests (marker e2e) again with the whole process tree's clock
+# faked by libfaketime to a busy instant: Monday 2026-11-30 05:35 in New York (10:35 UTC).
+FAKE_NOW ?= 2026-11-30 10:35:00
+
+.PHONY: install run console test test-faketime lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +30,16 @@ console: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh >/dev/null
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+test-faketime: $(STAMP)
+	@command -v faketime >/dev/null || { echo "test-faketime needs faketime (Debian: apt-get install faketime)" >&2; exit 2; }
+	bash scripts/ensure-postgres.sh >/dev/null
+	TZ=UTC faketime '$(FAKE_NOW)' $(BIN)/python -c 'import datetime as d, sys; \
+	  now = d.datetime.now(d.UTC); print("test-faketime: the clock says", now); \
+	  assert abs(now - d.datetime.fromisoformat(sys.argv[1] + "+00:00")) < d.timedelta(minutes=1)' '$(FAKE_NOW)'
+	TZ=UTC faketime '$(FAKE_NOW)' $(BIN)/pytest -m e2e $(PYTEST_PARALLEL) -p no:cacheprovider; \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "test-faketime: no test is marked e2e: nothing was proved" >&2; fi; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -18,3 +19,19 @@ def fixed_clock(at: datetime) -> Clock:
     if at.tzinfo is None:
         raise ValueError("fixed_clock needs an aware datetime")
     return lambda: at
+
+
+def running_clock(start: datetime, monotonic: Callable[[], float] = time.monotonic) -> Clock:
+    """A clock that answers ``start`` (aware) at its creation and then advances with ``monotonic``
+    (real elapsed time): the bot's clock pinned to an instant, for tests (``ONCALL_CLOCK_START``)."""
+    if start.tzinfo is None:
+        raise ValueError("running_clock needs an aware datetime")
+    origin = monotonic()
+    start = start.astimezone(UTC)
+    return lambda: start + timedelta(seconds=monotonic() - origin)
+
+
+def clock_from(start: datetime | None) -> Clock:
+    """The bot's clock: the system's, or, given ``start`` (the ``clock_start`` setting), a
+    :func:`running_clock` from that instant."""
+    return system_clock if start is None else running_clock(start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_PATH = Path.home() / ".local" / "share" / "oncall-bot" / "oncall.db"
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     log_format: str = "text"
     public_url: str | None = None  # the bot's public base URL, for calendar-feed links
     shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
+    # For tests: ONCALL_CLOCK_START=2026-12-01T08:00:00Z makes the bot's clock start at that instant
+    # (with its zone) and advance with real time, whatever the date on the machine.
+    clock_start: AwareDatetime | None = None
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

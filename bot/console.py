@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.clock import clock_from
 from bot.config import Settings
 from bot.render.plain import message_to_text
 from bot.services.ask import ask_line
@@ -49,6 +49,7 @@ async def run_console(db: Database, settings: Settings, user: str | None = None)
         _setup_history()
     print(BANNER)
     loop = asyncio.get_running_loop()
+    clock = clock_from(settings.clock_start)
     try:
         while True:
             try:
@@ -60,7 +61,7 @@ async def run_console(db: Database, settings: Settings, user: str | None = None)
                 continue
             if line.lower() in ("exit", "quit", ":q"):
                 break
-            said = await ask_line(db, settings, line, datetime.now(UTC), user)  # one clock read a command
+            said = await ask_line(db, settings, line, clock(), user)  # one clock read a command
             print(message_to_text(said.message, said.snapshot.directory))
             print()
     finally:

@@ -9,6 +9,11 @@
 - ``db``: ``db_url`` opened with ``open_database``: migrated, data/seed.yaml loaded.
 - ``directory``: data/seed.yaml as a Directory, no database.
 
+A test that starts a bot process (``oncall-bot ...``, ``python -m bot ...``) must carry
+``@pytest.mark.e2e``: .ci/run runs those a second time under a fake time of day (faketime), and
+such a test pins the bot's clock (``tests.support.clock``) or does not depend on it. An unmarked
+test that starts one fails (``_bot_processes_are_e2e``).
+
 Engines are function-scoped, like pytest-asyncio's loops (an asyncpg engine cannot move between
 loops).
 """
@@ -34,6 +39,7 @@ from bot.core.model import Directory
 from bot.seed.validate import load_seed_file
 from bot.storage.bootstrap import Database, open_database
 from bot.storage.db import async_url
+from tests.support.e2e import refuse_bot_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PATH = ROOT / "data" / "seed.yaml"
@@ -201,6 +207,13 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(autouse=True)
+def _bot_processes_are_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test that starts a bot process without the ``e2e`` mark."""
+    if request.node.get_closest_marker("e2e") is None:
+        refuse_bot_processes(monkeypatch, request.node.nodeid)
 
 
 @functools.cache

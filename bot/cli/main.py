@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
@@ -86,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pydantic import ValidationError
 
+    from bot.clock import clock_from
     from bot.config import Settings
     from bot.seed.validate import SeedError
 
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"oncall-bot: bad configuration: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    now = datetime.now(UTC)  # the one clock read of a CLI invocation
+    now = clock_from(settings.clock_start)()  # the one clock read of a CLI invocation
     try:
         return asyncio.run(COMMANDS[args.command](args, settings, now))
     except CliError as exc:

@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
-from bot.clock import system_clock
+from bot.clock import clock_from
 from bot.config import Settings
 from bot.services.cache import SnapshotCache
 from bot.slack import changes
@@ -167,7 +167,7 @@ async def run_slack(
     stop = stop or asyncio.Event()
     db = await open_database(settings, say=log.info)
     client = make_client(settings)
-    deps = SlackDeps(settings=settings, db=db, client=client, clock=system_clock)
+    deps = SlackDeps(settings=settings, db=db, client=client, clock=clock_from(settings.clock_start))
     cache = SnapshotCache(db, settings.admin_ids, max_staleness=SNAPSHOT_MAX_STALENESS)
     runner: web.AppRunner | None = None
     socket: AsyncSocketModeHandler | None = None

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # every test here runs the bot as a process
+
 ROOT = Path(__file__).resolve().parents[2]
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
 

@@ -32,6 +32,9 @@ from bot.slack.server import DRAIN_SECONDS
 
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 
+# One xdist worker for the module: `built` (a pip install) is made once, not once a worker.
+pytestmark = pytest.mark.xdist_group("deploy-image")
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "docker-compose.yml"
@@ -127,6 +130,7 @@ def _du(path: Path) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_the_image_layout_runs_the_bot_on_a_new_database(built: Built, tmp_path: Path) -> None:
     env = clean_env(HOME=str(tmp_path), ONCALL_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/oncall.db",
                     PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
@@ -373,6 +377,7 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_entrypoint_migrates_once_then_runs_the_bot(db_url: str, fake_bin: Path, tmp_path: Path) -> None:
     from bot.storage.db import create_engine
@@ -402,6 +407,7 @@ async def test_entrypoint_migrates_once_then_runs_the_bot(db_url: str, fake_bin:
     assert (code, out) == (0, "direct\n"), err
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_entrypoint_exec_override_and_failed_migration(db_url: str, fake_bin: Path, tmp_path: Path) -> None:
     code, out, err = _finish(_entrypoint([], db_url, fake_bin, tmp_path, ONCALL_ENTRYPOINT_EXEC="true"))

@@ -205,6 +205,7 @@ async def test_holiday_data_for_this_year_and_next(monkeypatch: pytest.MonkeyPat
     assert "has no US holidays for 2027 -> upgrade the bot image" in got["holidays"][1]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_command_exit_code(settings: Settings, db: Database, slack: ScopedFakeSlack, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "SLACK_"))}

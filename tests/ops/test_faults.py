@@ -35,7 +35,11 @@ from bot.storage.bootstrap import Database, open_database
 from bot.storage.meta import get_meta, set_meta
 from tests.ops.pgcluster import Cluster, create_cluster
 from tests.ops.workspace import SEED_PATH, ScopedFakeSlack, populate
+from tests.support.clock import QUIET
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
+
+# One xdist worker for the module: the throwaway PostgreSQL `cluster` is made once.
+pytestmark = pytest.mark.xdist_group("faults-pgcluster")
 
 BOT_USER = "U0BOT0001"
 # What a query raises while PostgreSQL is away: through SQLAlchemy, or straight from the driver
@@ -98,6 +102,7 @@ async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
             "slack_bot_token": SecretStr(slack.bot_token),
             "slack_signing_secret": SecretStr(TEST_SIGNING_SECRET),
             "http_port": 0,
+            "clock_start": QUIET,
         })
         stop = asyncio.Event()
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -172,6 +172,7 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 def test_run_that_crashes_logs_one_json_line_without_secrets(tmp_path: Path) -> None:
     """`oncall-bot run` with every secret set and a database that is down: it fails, says so in
     JSON lines, and no token, signing secret or password is in its output."""
@@ -193,6 +194,7 @@ def test_run_that_crashes_logs_one_json_line_without_secrets(tmp_path: Path) -> 
     assert events[-1]["level"] == "CRITICAL" and "ConnectionRefusedError" in events[-1]["exc"]
 
 
+@pytest.mark.e2e
 def test_doctor_output_has_no_secrets(tmp_path: Path) -> None:
     env = _env(
         HOME=str(tmp_path),
@@ -208,6 +210,7 @@ def test_doctor_output_has_no_secrets(tmp_path: Path) -> None:
     assert "FAIL slack token: Slack not reachable" in done.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_start_up_line_does_not_show_the_database_password(db_url: str, tmp_path: Path) -> None:
     from sqlalchemy.engine import make_url

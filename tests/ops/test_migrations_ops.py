@@ -53,6 +53,7 @@ async def make_behind(settings: Settings) -> str:
     return behind
 
 
+@pytest.mark.e2e
 @PG
 def test_replicas_starting_together_migrate_once(db_url: str, tmp_path: Path) -> None:
     procs = [
@@ -117,6 +118,7 @@ async def test_sqlite_migrates_under_its_write_lock(tmp_path: Path) -> None:
     assert not second.migrated and second.describe().endswith("nothing to do.")
 
 
+@pytest.mark.e2e
 @PG
 async def test_postgresql_behind_the_code_is_refused_with_the_command_to_run(
     db_url: str, settings: Settings, tmp_path: Path
@@ -140,6 +142,7 @@ async def test_postgresql_behind_the_code_is_refused_with_the_command_to_run(
     assert works.returncode == 0 and '"pipeline": "growth"' in works.stdout, works.stderr
 
 
+@pytest.mark.e2e
 async def test_sqlite_behind_the_code_upgrades_itself(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]

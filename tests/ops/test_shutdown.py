@@ -1,5 +1,9 @@
 """SIGTERM to a real ``oncall-bot run`` (HTTP mode, against the fake Slack): it stops taking
-requests, finishes the work in flight, and exits 0."""
+requests, finishes the work in flight, and exits 0.
+
+The bot's clock is pinned to ``QUIET`` (``ONCALL_CLOCK_START``): its scheduler ticks at start, and
+at a busy instant (a Monday morning) that tick posts announcements and before-shift DMs through
+the same ``chat.postMessage`` this test holds and counts."""
 
 from __future__ import annotations
 
@@ -9,12 +13,15 @@ import os
 import re
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.ops.workspace import ScopedFakeSlack, populate
+from tests.support.clock import QUIET, pinned
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
@@ -59,6 +66,28 @@ class Logs:
         except TimeoutError:
             raise AssertionError(f"no log line matching {pattern!r}:\n" + "\n".join(self.raw)) from None
 
+    def count(self, pattern: str) -> int:
+        return sum(1 for e in self.events if re.search(pattern, str(e.get("msg", ""))))
+
+    async def between_ticks(self, margin: float = 5.0, timeout: float = 120.0) -> None:  # noqa: ASYNC109
+        """Return when no scheduler tick is running and the next (second 0 of a minute, on the
+        wall clock the bot's timer reads too) is more than ``margin`` seconds away. SIGTERM in the
+        middle of a tick is another story (APScheduler logs the cancelled job as an error)."""
+
+        async def idle() -> None:
+            while True:
+                started = self.count(r'^Running job "ScheduledJobs\._job')
+                ended = self.count(r'^Job "ScheduledJobs\._job .*" (executed successfully|raised)')
+                now = datetime.now(UTC)
+                if started == ended and now.second + now.microsecond / 1e6 < 60 - margin:
+                    return
+                await asyncio.sleep(0.05)
+
+        try:
+            await asyncio.wait_for(idle(), timeout)
+        except TimeoutError:
+            raise AssertionError("the scheduler's tick did not end:\n" + "\n".join(self.raw)) from None
+
 
 async def _until(predicate: Any, what: str, attempts: int = 500) -> None:
     """Poll ``predicate`` (a sync or async callable) every 20 ms, at most ``attempts`` times."""
@@ -70,6 +99,7 @@ async def _until(predicate: Any, what: str, attempts: int = 500) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.e2e
 async def test_sigterm_finishes_in_flight_work_and_exits_0(tmp_path: Path, no_proxy_env: None) -> None:
     async with ScopedFakeSlack() as slack:
         populate(slack)
@@ -83,16 +113,16 @@ async def test_sigterm_finishes_in_flight_work_and_exits_0(tmp_path: Path, no_pr
             SLACK_BOT_TOKEN=slack.bot_token,
             SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
         )
-        proc = await asyncio.create_subprocess_exec(EXE, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(EXE, "run", env=pinned(env), cwd=tmp_path,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         assert proc.stderr is not None
         logs = Logs(proc.stderr)
         try:
             ready = await logs.wait_for(r"connected to Slack in HTTP mode .* on [\d.]+:(\d+)")
             base = f"http://127.0.0.1:{ready.group(1)}"
-            # The scheduler's first tick runs at start; SIGTERM in the middle of it is another
-            # story (APScheduler logs the cancelled job as an error): let it finish first.
-            await logs.wait_for(r"^tick ")
+            # The scheduler's first tick runs at start, at the pinned instant.
+            tick = await logs.wait_for(r"^tick (\S+): claimed 0, skipped \d+, reminded 0, escalated 0, sent 0$")
+            assert QUIET <= datetime.fromisoformat(tick.group(1)) < QUIET + timedelta(minutes=5), tick.group(0)
             async with aiohttp.ClientSession(trust_env=False) as http:
                 async with http.get(f"{base}/healthz") as res:
                     assert res.status == 200, await res.text()
@@ -105,6 +135,7 @@ async def test_sigterm_finishes_in_flight_work_and_exits_0(tmp_path: Path, no_pr
                 assert acked.status == 200
                 await _until(lambda: gate.waiting == 1, "the reply to be held by Slack")
 
+                await logs.between_ticks()
                 proc.send_signal(signal.SIGTERM)
                 await logs.wait_for(r"stopping: no new requests")
 

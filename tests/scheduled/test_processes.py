@@ -20,6 +20,8 @@ from tests.support.fake_slack import FakeSlack
 
 from .helpers import DIRECTORY, posted_keys, seed_workspace
 
+pytestmark = pytest.mark.e2e  # bot processes; each tick says its instant (--at)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 STARTING = {"fin2", "acc1", "fe2", "ba1", "de1", "de2", "de3", "de4"}
