@@ -184,11 +184,11 @@ async def test_when_full_the_slowest_connection_makes_room_for_a_real_request(
     site.guard.read_timeout = 60.0  # the slow ones would hold on: only eviction frees a place
     slow = [await _half_request(url) for _ in range(4)]
     body = slash_command_body("/oncall", "engagement")
-    async with aiohttp.ClientSession(trust_env=False) as session:
-        async with session.post(url + EVENTS_PATH, data=body, headers={
-            **sign(body, TEST_SIGNING_SECRET), "Content-Type": "application/x-www-form-urlencoded"}) as res:
-            assert res.status == 200
-            assert "Engagement" in (await res.json())["text"]
+    headers = {**sign(body, TEST_SIGNING_SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+    async with aiohttp.ClientSession(trust_env=False) as session, \
+            session.post(url + EVENTS_PATH, data=body, headers=headers) as res:
+        assert res.status == 200
+        assert "Engagement" in (await res.json())["text"]
     assert site.guard.evicted >= 1
     assert len(site.guard.open) <= 4
     # the oldest slow one was closed by the server
