@@ -33,7 +33,7 @@ from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refus
 from bot.core.model import Directory, SlotRef
 from bot.core.search import match_issues
 from bot.render.blocks import Message
-from bot.render.fmt import date_token, duration, mention, slot_label
+from bot.render.fmt import date_token, duration, mention, slot_label, user_text
 from bot.render.ids import Action, Callback
 
 SECTION_LIMIT = 3000
@@ -49,8 +49,8 @@ CRITICAL_VALUE = "critical"
 
 
 def escape(text: str) -> str:
-    """User text made safe for mrkdwn (``&``, ``<``, ``>``), so it cannot ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text made safe for mrkdwn: ``bot.render.fmt.user_text``, the one rule."""
+    return user_text(text)
 
 
 def _md(text: str) -> MarkdownTextObject:
