@@ -11,6 +11,7 @@ import inspect
 import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -68,13 +69,41 @@ class SlackLink:
         return True, {"ok": True, "mode": mode, "team": result.get("team_id"), "bot": result.get("user_id")}
 
 
+# A write that changes nothing, rolled back: it needs the write lock (SQLite) or a read-write
+# transaction (PostgreSQL), so a read-only file, a full lock or a read-only replica all fail it.
+WRITE_PROBE = text("UPDATE meta SET value = value WHERE 1 = 0")
+PROBE_CACHE_SECONDS = 2.0
+
+
 async def database_ok(deps: SlackDeps) -> tuple[bool, dict[str, Any]]:
+    """Whether the database answers and takes writes (a no-op write, rolled back)."""
     try:
         async with deps.db.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), HEALTH_TIMEOUT_SECONDS)
+            await asyncio.wait_for(conn.execute(WRITE_PROBE), HEALTH_TIMEOUT_SECONDS)
+            await conn.rollback()
     except Exception as exc:
         return False, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
     return True, {"ok": True, "dialect": deps.db.dialect}
+
+
+class DatabaseProbe:
+    """``database_ok``, at most once per ``PROBE_CACHE_SECONDS``: /healthz polled often (or by a
+    stranger) costs one probe per period, and concurrent checks share it."""
+
+    def __init__(self, deps: SlackDeps, seconds: float = PROBE_CACHE_SECONDS) -> None:
+        self.deps = deps
+        self.seconds = seconds
+        self._lock = asyncio.Lock()
+        self._last: tuple[float, tuple[bool, dict[str, Any]]] | None = None
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        async with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last[0] < self.seconds:
+                return self._last[1]
+            result = await database_ok(self.deps)
+            self._last = (time.monotonic(), result)
+            return result
 
 
 def build_web_app(
@@ -85,10 +114,11 @@ def build_web_app(
     serve_events: bool = True,
 ) -> web.Application:
     """The HTTP side: POST /slack/events (bolt: signature and 5-minute window checked),
-    GET /healthz (200 when the database and Slack answer, else 503, JSON), GET /metrics, and the
+    GET /healthz (200 when the database takes a write and Slack answers, else 503, JSON), GET /metrics, and the
     schedule-change feature's calendar feeds (GET /calendar/TOKEN.ics)."""
     metrics: Metrics = metrics_of(deps.client)
     link = SlackLink(deps.client, socket)
+    database = DatabaseProbe(deps)
 
     secret = _secret(deps.settings.slack_signing_secret)
 
@@ -105,7 +135,7 @@ def build_web_app(
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
-        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database_ok(deps), link.check())
+        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database.check(), link.check())
         healthy = db_ok and slack_ok
         body = {"status": "ok" if healthy else "unavailable", "database": db_detail, "slack": slack_detail}
         return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
