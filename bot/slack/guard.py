@@ -45,13 +45,19 @@ class Refused(Exception):
     reason: str
 
 
-def _check_signature(secret: bytes, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
+def _check_headers(timestamp: str | None, signature: str | None, now: float) -> None:
+    """What can be refused without reading the body."""
     if not timestamp or not signature:
         raise Refused(401, "missing signature headers")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise Refused(401, "malformed timestamp")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
         raise Refused(401, "stale timestamp")
+    if not signature.isascii() or not signature.startswith("v0=") or len(signature) != 67:
+        raise Refused(401, "malformed signature")
+
+
+def _check_signature(secret: bytes, timestamp: str, signature: str, body: bytes) -> None:
     expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise Refused(401, "bad signature")
@@ -99,17 +105,14 @@ async def _read(request: web.Request) -> bytes:
 
 async def verified_request(request: web.Request, signing_secret: str, now: float | None = None) -> AsyncBoltRequest:
     """The bolt request for ``request`` once its signature holds; raises ``Refused`` otherwise."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    _check_headers(timestamp, signature, time.time() if now is None else now)  # before reading a byte
     body = await _read(request)
     guarded = handler_of(request)
     if guarded is not None:
         guarded.started()
-    _check_signature(
-        signing_secret.encode(),
-        request.headers.get("X-Slack-Request-Timestamp"),
-        request.headers.get("X-Slack-Signature"),
-        body,
-        time.time() if now is None else now,
-    )
+    _check_signature(signing_secret.encode(), str(timestamp), str(signature), body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,11 +121,40 @@ async def verified_request(request: web.Request, signing_secret: str, now: float
     return AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
 
 
-def refusal_response(refused: Refused, request: web.Request) -> web.Response:
-    """One log line (no body, no headers beyond the length) and a bodyless answer."""
-    level = logging.INFO if refused.status == 401 else logging.WARNING
-    log.log(level, "refused a request from %s: %s (%s bytes announced) -> %s", request.remote,
-            refused.reason, request.content_length, refused.status)
+class RefusalLog:
+    """One line per refusal (no body, no headers beyond the length), at most ``per_window`` lines
+    per status and ``window`` seconds; the rest are counted and said in one line when the next
+    window opens. A flood of junk writes a bounded log."""
+
+    def __init__(self, per_window: int = 10, window: float = 10.0) -> None:
+        self.per_window = per_window
+        self.window = window
+        self._windows: dict[int, tuple[float, int]] = {}  # status -> (window start, lines in it)
+        self._suppressed: dict[int, int] = {}
+
+    def __call__(self, refused: Refused, request: web.Request) -> None:
+        level = logging.INFO if refused.status == 401 else logging.WARNING
+        now = time.monotonic()
+        start, lines = self._windows.get(refused.status, (now, 0))
+        if now - start >= self.window:
+            quiet = self._suppressed.pop(refused.status, 0)
+            if quiet:
+                log.log(level, "refused %d more requests with %d in the last %.0f s (not logged one by one)",
+                        quiet, refused.status, now - start)
+            start, lines = now, 0
+        if lines >= self.per_window:
+            self._suppressed[refused.status] = self._suppressed.get(refused.status, 0) + 1
+            self._windows[refused.status] = (start, lines)
+            return
+        self._windows[refused.status] = (start, lines + 1)
+        log.log(level, "refused a request from %s: %s (%s bytes announced) -> %s", request.remote,
+                refused.reason, request.content_length, refused.status)
+
+
+def refusal_response(refused: Refused, request: web.Request, say: RefusalLog | None = None) -> web.Response:
+    """A bodyless answer, logged by ``say`` (one line, no body)."""
+    (say or RefusalLog())(refused, request)
+    # After a 401 the unread body (at most 1 MB) is drained by aiohttp and the connection kept.
     headers = {"Connection": "close"} if refused.status in (400, 408, 413) else None
     return web.Response(status=refused.status, headers=headers)
 

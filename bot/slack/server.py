@@ -29,7 +29,15 @@ from bot.slack import changes
 from bot.slack.app import SNAPSHOT_MAX_STALENESS, build_app, context_of
 from bot.slack.client import close_client, is_loopback, make_client
 from bot.slack.deps import SlackDeps
-from bot.slack.guard import MAX_BODY_BYTES, GuardedSite, Refused, refusal_response, track_requests, verified_request
+from bot.slack.guard import (
+    MAX_BODY_BYTES,
+    GuardedSite,
+    RefusalLog,
+    Refused,
+    refusal_response,
+    track_requests,
+    verified_request,
+)
 from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.slack.server")
@@ -121,6 +129,7 @@ def build_web_app(
     database = DatabaseProbe(deps)
 
     secret = _secret(deps.settings.slack_signing_secret)
+    refusals = RefusalLog()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         # Verified here, before bolt sees it: bolt's own check logs a refused body whole, and
@@ -130,7 +139,7 @@ def build_web_app(
         try:
             bolt_request = await verified_request(request, secret)
         except Refused as refused:
-            return refusal_response(refused, request)
+            return refusal_response(refused, request, refusals)
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

@@ -62,7 +62,7 @@ async def test_a_big_unsigned_body_is_refused_unread_and_unlogged(
     caplog.set_level(logging.DEBUG)
     body = form_body({"token": "legacy-verification-token", "text": "x" * (MAX_BODY_BYTES + 10)})
     response = await bot.sim.post(bot.events_url, body, signed=False)
-    assert response.status == 413
+    assert response.status == 401  # refused on its headers, before a byte of the body is read
     small = form_body({"token": "legacy-verification-token", "text": "y" * 500_000})
     response = await bot.sim.post(bot.events_url, small, {"X-Slack-Request-Timestamp": "1"}, signed=False)
     assert response.status == 401
@@ -195,3 +195,12 @@ async def test_when_full_the_slowest_connection_makes_room_for_a_real_request(
     await _closed_by_server(slow[0][0], within=5)
     for _, writer in slow:
         writer.close()
+
+
+async def test_a_flood_of_junk_writes_a_bounded_log(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    for i in range(40):
+        response = await bot.sim.post(bot.events_url, slash_command_body(f"/junk{i}"), signed=False)
+        assert response.status == 401
+    lines = [r for r in caplog.records if r.name == "bot.slack.guard"]
+    assert 1 <= len(lines) <= 10
