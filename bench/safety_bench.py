@@ -106,6 +106,7 @@ async def measure(url: str, requests: int) -> tuple[list[float], int]:
     body = command_body("engagement")
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY), trust_env=False) as session:
 
         async def worker(n: int) -> None:
@@ -117,13 +118,17 @@ async def measure(url: str, requests: int) -> tuple[list[float], int]:
                         text = await response.text()
                     if response.status != 200 or "Engagement" not in text:
                         errors += 1
+                        kinds[f"http {response.status}"] = kinds.get(f"http {response.status}", 0) + 1
                         continue
-                except aiohttp.ClientError:
+                except aiohttp.ClientError as exc:
                     errors += 1
+                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - started)
 
         await asyncio.gather(*(worker(requests // CONCURRENCY) for _ in range(CONCURRENCY)))
+    if kinds:
+        print(f"  errors seen by the measuring client: {kinds}")
     return latencies, errors
 
 

@@ -7,8 +7,9 @@ signature is checked, and no connection may hold the server for long.
   it. Refusals are ``Refused(status, reason)``: 401 unsigned or badly signed, 400 malformed after
   verification, 408 too slow, 413 too big. A refusal logs one line with no body and no header.
 - ``ConnectionGuard`` is the server's protocol factory: at most ``max_connections`` open
-  connections (when full, the connection that has been slowest to deliver a request, or idle
-  the longest, is closed for the new one; if every connection is busy the new one is closed),
+  connections (when full, one is closed for the new one: first those that never completed a
+  request, the slowest to deliver one first, then idle ones; if every connection is busy the new
+  one is closed),
   and a connection that started a request must deliver it whole within ``read_timeout`` seconds.
 """
 
@@ -35,6 +36,7 @@ READ_TIMEOUT_SECONDS = 10.0
 IDLE_TIMEOUT_SECONDS = 75.0  # a keep-alive connection with no request in flight
 MAX_CONNECTIONS = 256
 MAX_SKEW_SECONDS = 5 * 60
+BACKLOG = 1024  # connections the kernel holds for accept(): a burst is queued, not dropped (SYN retry: 1 s)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class GuardedHandler(RequestHandler):
     reading_since: float | None = None  # first byte of a request not yet handed to a handler
     idle_since: float = 0.0
     busy: bool = False
+    served: int = 0  # requests answered on this connection: a proven client, evicted last
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -192,6 +195,7 @@ class GuardedHandler(RequestHandler):
         self._disarm()
 
     def finished(self) -> None:
+        self.served += 1
         self.busy = False
         self.reading_since = None
         self.idle_since = time.monotonic()
@@ -251,11 +255,18 @@ class ConnectionGuard:
         self.open.discard(handler)
 
     def _victim(self) -> GuardedHandler | None:
-        reading = [h for h in self.open if h.reading_since is not None and not h.busy]
-        if reading:
-            return min(reading, key=lambda h: h.reading_since or 0.0)
-        idle = [h for h in self.open if not h.busy]
-        return min(idle, key=lambda h: h.idle_since) if idle else None
+        """Not busy; a connection that never completed a request before one that did (Slack keeps
+        its connections alive), then one in the middle of a request before an idle one, oldest
+        first."""
+        candidates = [h for h in self.open if not h.busy]
+        if not candidates:
+            return None
+
+        def rank(h: GuardedHandler) -> tuple[bool, bool, float]:
+            since = h.reading_since
+            return h.served > 0, since is None, since if since is not None else h.idle_since
+
+        return min(candidates, key=rank)
 
 
 def handler_of(request: web.Request) -> GuardedHandler | None:
@@ -294,4 +305,4 @@ class GuardedSite(web.TCPSite):
             raise RuntimeError("runner.setup() first")
         self.guard = ConnectionGuard(server, max_connections=self.max_connections, read_timeout=self.read_timeout)
         self._server = await asyncio.get_running_loop().create_server(
-            self.guard, self._host, self._port, backlog=self._backlog, reuse_address=self._reuse_address)
+            self.guard, self._host, self._port, backlog=BACKLOG, reuse_address=self._reuse_address)

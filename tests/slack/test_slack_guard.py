@@ -204,3 +204,27 @@ async def test_a_flood_of_junk_writes_a_bounded_log(bot: RunningBot, caplog: pyt
         assert response.status == 401
     lines = [r for r in caplog.records if r.name == "bot.slack.guard"]
     assert 1 <= len(lines) <= 10
+
+
+async def test_a_proven_keep_alive_client_is_not_the_one_evicted(guarded_url: tuple[str, GuardedSite]) -> None:
+    """Slack keeps its connections open: one that has completed requests outlives newcomers that
+    have not, when the server is full."""
+    url, site = guarded_url
+    assert site.guard is not None
+    site.guard.read_timeout = 60.0
+    body = slash_command_body("/oncall", "engagement")
+
+    def headers() -> dict[str, str]:
+        return {**sign(body, TEST_SIGNING_SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+
+    async with aiohttp.ClientSession(trust_env=False, connector=aiohttp.TCPConnector(limit=1)) as session:
+        async with session.post(url + EVENTS_PATH, data=body, headers=headers()) as res:
+            assert res.status == 200
+        slow = [await _half_request(url) for _ in range(8)]  # twice the room: newcomers evict newcomers
+        assert site.guard.evicted >= 4
+        assert any(h.served >= 1 for h in site.guard.open)
+        async with session.post(url + EVENTS_PATH, data=body, headers=headers()) as res:
+            assert res.status == 200
+        assert max(h.served for h in site.guard.open) >= 2  # the same connection answered again
+    for _, writer in slow:
+        writer.close()
