@@ -23,6 +23,8 @@ class UsageError(ValueError):
         super().__init__(message)
         self.command = command
 
+MAX_NAME_CHARS = 200  # longer than any person's id or name: never fuzzy-matched
+
 
 def mention_user_id(text: str) -> str | None:
     """The Slack user id of a ``<@U123>`` mention, or None."""
@@ -48,5 +50,6 @@ def resolve_person(snap: Snapshot, text: str, user: str | None) -> Person | NotF
         if key in (p.id.lower(), p.name.lower(), p.email.lower().split("@")[0]):
             return p
     names = {p.id: p.id for p in people.values()} | {p.name.lower(): p.id for p in people.values()}
-    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    # Bounded: names are short, so a key longer than MAX_NAME_CHARS is close to none of them.
+    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6) if len(key) <= MAX_NAME_CHARS else []
     return NotFound("person", text, tuple(dict.fromkeys(names[c] for c in close)), tuple(people))

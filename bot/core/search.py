@@ -24,6 +24,8 @@ _STOPWORDS = frozenset(
 )
 _WEIGHTS = {"name": 4, "alias": 4, "keyword": 3, "data": 2, "issue": 1}
 _MAX_SUGGESTIONS = 3
+_FUZZY_CUTOFF = 0.6
+MAX_QUERY_WORDS = 64  # words of a question looked at: the rest cannot change who owns what
 
 
 def _norm(text: str) -> str:
@@ -47,11 +49,13 @@ def _words(text: str) -> list[str]:
 
 
 def _significant(text: str) -> list[str]:
-    out: list[str] = []
-    for w in _words(text):
-        if w not in _STOPWORDS and w not in out:
-            out.append(w)
-    return out
+    return list(dict.fromkeys(w for w in _words(text) if w not in _STOPWORDS))
+
+
+def _may_be_close(a: str, b: str) -> bool:
+    """Whether difflib's ratio of ``a`` and ``b`` can reach the cutoff at all: it is at most
+    2*min/(len a + len b), so a long text is never compared with a short name."""
+    return 2 * min(len(a), len(b)) >= _FUZZY_CUTOFF * (len(a) + len(b))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +75,9 @@ def find_pipeline(directory: Directory, text: str) -> PipelineMatch:
     underscores and hyphens ("Aggregate_Engagement" -> ``aggregate-engagement``).
 
     Otherwise ``pipeline`` is None and ``suggestions`` holds up to 3 pipeline ids, best first:
-    names that start with or contain the text, or are close to it (difflib ratio >= 0.6). Empty
-    text matches nothing and suggests nothing.
+    names that start with or contain the text, or are close to it (difflib ratio >= 0.6; a text
+    too long to be that close to any name is not compared). Empty text matches nothing and
+    suggests nothing.
     """
     q = _norm(text)
     if not q:
@@ -91,10 +96,12 @@ def find_pipeline(directory: Directory, text: str) -> PipelineMatch:
                 score = 0.9
             elif len(q) >= 3 and q in key:
                 score = 0.8
-            else:
+            elif _may_be_close(q, key):
                 score = difflib.SequenceMatcher(None, q, key).ratio()
+            else:
+                continue
             best = max(best, score)
-        if best >= 0.6:
+        if best >= _FUZZY_CUTOFF:
             scores[p.id] = best
     ranked = sorted(scores, key=lambda pid: -scores[pid])  # stable: directory order on ties
     return PipelineMatch(None, tuple(ranked[:_MAX_SUGGESTIONS]))
@@ -132,12 +139,13 @@ def find_owners(directory: Directory, query: str) -> list[OwnerHit]:
     1 common issue; ties keep directory order. Reasons name each matching field once, e.g.
     "keyword: churn", "data: Revenue growth and churn metrics for investor reporting.",
     "issue: Delayed or lost clickstream data due to Kafka outages.". Empty if nothing matches.
+    Only the first ``MAX_QUERY_WORDS`` distinct significant words are looked at.
     """
     hits: list[OwnerHit] = []
     named = find_pipeline(directory, query).pipeline
     if named is not None:
         hits.append(OwnerHit(named, (f"name: {named.name}",)))
-    words = _significant(query) or _words(query)
+    words = (_significant(query) or _words(query))[:MAX_QUERY_WORDS]
     if not words:
         return hits
     scored: list[tuple[int, int, OwnerHit]] = []

@@ -33,7 +33,16 @@ from bot.commands.results import (
 )
 from bot.core.answer import OnCallAnswer
 from bot.core.model import Directory
-from bot.render.fmt import date_token, holder_mention, local_time, mention, slot_label, team_name
+from bot.render.fmt import (
+    date_token,
+    holder_mention,
+    local_time,
+    mention,
+    problem_text,
+    slot_label,
+    team_name,
+    user_text,
+)
 from bot.render.ids import Action
 
 MAX_BLOCKS = 50
@@ -309,7 +318,7 @@ def render_runbook(d: Directory, tz: ZoneInfo, report: RunbookReport) -> Message
 
 def render_owners(d: Directory, report: OwnersReport) -> Message:
     if not report.hits:
-        text = (f"Nothing I know of holds “{report.query}”. Try a pipeline name or a kind of data "
+        text = (f"Nothing I know of holds “{user_text(report.query)}”. Try a pipeline name or a kind of data "
                 f"(e.g. clickstream, churn, salaries); pipelines: {', '.join(d.pipelines)}.")
         return Message(text, (_section(text),))
     blocks: list[Block] = []
@@ -330,7 +339,7 @@ def render_owners(d: Directory, report: OwnersReport) -> Message:
 def render_not_found(d: Directory, nf: NotFound) -> Message:
     if nf.kind == "pipeline":
         guess = " or ".join(f"`{s}`" for s in nf.suggestions)
-        text = f"I don't know a pipeline “{nf.text}”." + (f" Did you mean {guess}?" if guess else "")
+        text = f"I don't know a pipeline “{user_text(nf.text)}”." + (f" Did you mean {guess}?" if guess else "")
         listing = f"Pipelines: {', '.join(nf.choices[:30])}" + (" …" if len(nf.choices) > 30 else "")
         buttons = [_button(f"/oncall {s}", Action.RUN_COMMAND, f"/oncall {s}") for s in nf.suggestions]
         blocks: list[Block] = [_section(text), _context(listing)]
@@ -338,7 +347,7 @@ def render_not_found(d: Directory, nf: NotFound) -> Message:
             blocks.append(_actions(*buttons))
         return Message(text, tuple(blocks))
     guess = " or ".join(f"`{s}`" for s in nf.suggestions)
-    text = f"I don't know a person “{nf.text}”." + (f" Did you mean {guess}?" if guess else "")
+    text = f"I don't know a person “{user_text(nf.text)}”." + (f" Did you mean {guess}?" if guess else "")
     return Message(text, (_section(text),))
 
 
@@ -350,9 +359,9 @@ def render_help(command: str) -> Message:
 
 
 def render_problem(problem: Problem) -> Message:
-    text = f":warning: {problem.message}"
+    message = problem_text(problem.message)  # it may quote what was typed
     hint = f" Type `{problem.command} help` for examples." if problem.command else ""
-    return Message(problem.message, (_section(text + hint),))
+    return Message(message, (_section(f":warning: {message}" + hint),))
 
 
 def render_result(

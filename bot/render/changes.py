@@ -55,7 +55,7 @@ from bot.core.fairness import Load
 from bot.core.model import Directory
 from bot.core.shifts import Shift
 from bot.render.blocks import MAX_BLOCKS, Message, _context, _md, _section
-from bot.render.fmt import date_token, duration, local_time, mention, slot_label
+from bot.render.fmt import date_token, duration, local_time, mention, slot_label, user_text
 from bot.render.ids import Action
 
 MAX_IMPACT_LINES = 8
@@ -87,7 +87,7 @@ def _span(tz: ZoneInfo, start: datetime, end: datetime) -> str:
 def _plain(line: str, d: Directory) -> str:
     from bot.render.plain import mrkdwn_to_text
 
-    return mrkdwn_to_text(line, d)
+    return user_text(mrkdwn_to_text(line, d))  # still read as mrkdwn by Slack (notifications)
 
 
 def target_label(d: Directory, target: Target | None) -> str:
@@ -102,7 +102,7 @@ def target_label(d: Directory, target: Target | None) -> str:
 def describe(d: Directory, tz: ZoneInfo, kind: ChangeKind, person: str, other: str | None, target: Target | None,
              start: datetime, end: datetime, reason: str = "") -> str:
     """One sentence for a change: who covers what, when."""
-    why = f" ({reason})" if reason else ""
+    why = f" ({user_text(reason)})" if reason else ""
     if kind == ChangeKind.OVERRIDE:
         return f"{mention(d, person)} covers *{target_label(d, target)}* from {_span(tz, start, end)}{why}"
     if kind == ChangeKind.SWAP:

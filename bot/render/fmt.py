@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.answer import Holder
 from bot.core.model import Directory
+
+# What may stay live in text a person typed: entities Slack already escaped, and a user mention
+# as Slack encodes it (``<@U123>`` or ``<@U123|name>``, kept as ``<@U123>``). Everything else
+# that mrkdwn would read as markup (``<!channel>``, ``<https://x|y>``, ``<#C1>``, a bare ``&``)
+# is escaped. Problems (the bot's own sentences that quote typed text) also keep date tokens
+# without a link, which the bot writes itself and which cannot ping or link anywhere.
+_KEEP_USER = re.compile(r"&(?:amp|lt|gt);|<@([UW][A-Z0-9]{1,30})(?:\|[^<>|]{0,80})?>")
+_KEEP_PROBLEM = re.compile(
+    r"&(?:amp|lt|gt);|<@([UW][A-Z0-9]{1,30})(?:\|[^<>|]{0,80})?>|(<!date\^\d{1,12}\^[^\^|<>]{1,80}\|[^<>|]{0,80}>)"
+)
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _inert(text: str, keep: re.Pattern[str]) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in keep.finditer(text):
+        out.append(text[pos:m.start()].translate(_MARKUP))
+        if m.group(1):
+            out.append(f"<@{m.group(1)}>")
+        else:
+            out.append(m.group(0))
+        pos = m.end()
+    out.append(text[pos:].translate(_MARKUP))
+    return "".join(out)
+
+
+def user_text(text: str) -> str:
+    """Text a person typed (a reason, a summary, a query), made safe to put in mrkdwn: ``&``,
+    ``<`` and ``>`` are escaped, so it cannot ping a channel, link or name a channel; the escapes
+    Slack already made (``&lt;``) and user mentions Slack encoded (``<@U123|dana>`` -> ``<@U123>``)
+    are kept. Idempotent: ``user_text(user_text(x)) == user_text(x)``."""
+    return _inert(text, _KEEP_USER)
+
+
+def problem_text(text: str) -> str:
+    """A message of the bot's that may quote typed text: as ``user_text``, and the bot's own date
+    tokens without a link (``<!date^1700000000^{time}|10:00>``) stay live too."""
+    return _inert(text, _KEEP_PROBLEM)
 
 
 def local_time(at: datetime, tz: ZoneInfo) -> str:

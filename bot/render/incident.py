@@ -7,6 +7,7 @@ are checked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refus
 from bot.core.model import Directory, SlotRef
 from bot.core.search import match_issues
 from bot.render.blocks import Message
-from bot.render.fmt import date_token, duration, mention, slot_label
+from bot.render.fmt import date_token, duration, mention, slot_label, user_text
 from bot.render.ids import Action, Callback
 
 SECTION_LIMIT = 3000
@@ -49,8 +50,8 @@ CRITICAL_VALUE = "critical"
 
 
 def escape(text: str) -> str:
-    """User text made safe for mrkdwn (``&``, ``<``, ``>``), so it cannot ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text made safe for mrkdwn: ``bot.render.fmt.user_text``, the one rule."""
+    return user_text(text)
 
 
 def _md(text: str) -> MarkdownTextObject:
@@ -192,8 +193,16 @@ def incident_message(d: Directory, tz: ZoneInfo, inc: Incident) -> Message:
         blocks.append(SectionBlock(text=_md(details)))
     actions = buttons(inc)
     if actions:
-        blocks.append(ActionsBlock(block_id=f"incident:{inc.id}", elements=actions))
+        blocks.append(ActionsBlock(block_id=actions_block_id(inc.id, blocks, actions), elements=actions))
     return Message(_plain(title), tuple(blocks), ephemeral=False)
+
+
+def actions_block_id(incident_id: int, blocks: Sequence[Block], actions: Sequence[ButtonElement]) -> str:
+    """A block id that changes whenever the message does (Slack asks for a new ``block_id`` on
+    each update, or clients may keep the old buttons' state): the incident id and a digest of
+    what the message shows. Pure: the same message renders the same id."""
+    shown = json.dumps([b.to_dict() for b in (*blocks, *actions)], sort_keys=True, ensure_ascii=False)
+    return f"incident:{incident_id}:{hashlib.sha256(shown.encode()).hexdigest()[:10]}"
 
 
 def _queued_note(d: Directory, tz: ZoneInfo, inc: Incident, page: Page) -> str:

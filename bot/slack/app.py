@@ -25,6 +25,7 @@ from bot.slack import changes, commands, errors, home, incidents, scheduled
 from bot.slack.context import BotContext, attach
 from bot.slack.context import context_of as context_of  # (re-exported for the server and tests)
 from bot.slack.deps import SlackDeps
+from bot.slack.limits import RefuseUnreadableText
 from bot.slack.metrics import metrics_of
 
 log = logging.getLogger("bot.slack")
@@ -99,6 +100,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     errors.register(app, metrics)
     app.use(DedupeEvents(RecentIds()))
     app.use(bolt_log_context)  # every log line of a request carries its request id
+    app.use(RefuseUnreadableText(deps, metrics))  # before any listener parses typed text
 
     attach(app, ctx)
     commands.register(app, ctx)

@@ -255,6 +255,12 @@ def register_fallbacks(app: AsyncApp, ctx: BotContext) -> None:
         ctx.deps.background.spawn(guarded(reply(note), body=body, reply=None, metrics=ctx.metrics),
                                   name="unknown_action")
 
+    @app.command(re.compile(r".*", re.DOTALL))
+    async def on_unknown_command(ack: Any) -> None:
+        ctx.metrics.count_command("unknown_command", "user_error", 0.0)  # counted as one label
+        note = render_problem(Problem(f"I answer {', '.join((*SLASH_COMMANDS, '/incident'))}: try `/oncall help`."))
+        await ack(response_type="ephemeral", text=note.text, blocks=ctx.blocks.blocks(note))
+
     @app.shortcut(re.compile(r".*", re.DOTALL))
     async def on_unknown_shortcut(ack: Any) -> None:
         await ack()

@@ -28,7 +28,7 @@ from bot.core.coverage import oncall_at
 from bot.core.incident import Incident
 from bot.core.model import Directory
 from bot.render.blocks import oncall_lines, render_person
-from bot.render.fmt import date_token, mention
+from bot.render.fmt import date_token, mention, user_text
 from bot.render.ids import Action
 from bot.services import incidents as incidents_service
 from bot.services.snapshot import Snapshot
@@ -129,7 +129,7 @@ def home_view(
             severity = ":red_circle: CRITICAL" if inc.critical else ":large_orange_circle: Normal"
             link = f" · <{inc.permalink}|open>" if inc.permalink else ""
             blocks.append(SectionBlock(text=_md(
-                f"{severity} · *{name}* · {inc.summary}\nOpened {date_token(inc.opened_at, tz)}{link}"
+                f"{severity} · *{name}* · {user_text(inc.summary)}\nOpened {date_token(inc.opened_at, tz)}{link}"
             )))
         if len(incidents) > MAX_ITEMS:
             blocks.append(ContextBlock(elements=[_md(f"{len(incidents) - MAX_ITEMS} more open incidents.")]))

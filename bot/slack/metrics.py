@@ -20,7 +20,28 @@ from slack_sdk.http_retry.state import RetryState
 
 # Seconds. Answers come back in the ack, so most of the interesting range is below 50 ms.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-OUTCOMES = ("ok", "user_error", "error")
+OUTCOMES = ("ok", "user_error", "error", "refused")
+OTHER = "other"
+# Every label the bot itself counts under. Labels are bounded: a name from a request (a command,
+# an action id, a callback id, an event type) outside this set is counted as ``other``, so unsigned
+# or odd requests cannot grow the registry (one series per label).
+COMMAND_LABELS = frozenset(
+    {
+        "/oncall", "/runbook", "/whoowns", "/incident",
+        "share_in_channel", "run_command", "show_runbook", "show_schedule", "open_incident", "page_now",
+        "incident_ack", "incident_escalate", "incident_resolve", "checklist_tick", "meeting_accept",
+        "meeting_decline", "change_cancel", "change_open_modal", "change_override_modal", "change_swap_modal",
+        "change_away_modal", "open_incident_shortcut", "open_incident_modal",
+        "incident:open", "incident:modal", "incident:acknowledge", "incident:escalate", "incident:resolve",
+        "app_mention", "app_home_opened", "unknown_action", "unknown_shortcut", "unknown_command", "url_verification",
+        "block_actions", "view_submission", "shortcut", "message_action", "event_callback", "refused",
+    }
+)
+
+
+def command_label(name: str) -> str:
+    """``name`` if the bot counts under it, else ``other``."""
+    return name if name in COMMAND_LABELS else OTHER
 
 
 class Metrics:
@@ -51,8 +72,9 @@ class Metrics:
         )
 
     def count_command(self, command: str, outcome: str, seconds: float) -> None:
-        self.commands.labels(command, outcome).inc()
-        self.latency.labels(command).observe(seconds)
+        label = command_label(command)
+        self.commands.labels(label, outcome if outcome in OUTCOMES else OTHER).inc()
+        self.latency.labels(label).observe(seconds)
 
     @contextmanager
     def timed(self, command: str) -> Iterator[dict[str, str]]:

@@ -11,11 +11,12 @@ import inspect
 import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,6 +29,15 @@ from bot.slack import changes
 from bot.slack.app import SNAPSHOT_MAX_STALENESS, build_app, context_of
 from bot.slack.client import close_client, is_loopback, make_client
 from bot.slack.deps import SlackDeps
+from bot.slack.guard import (
+    MAX_BODY_BYTES,
+    GuardedSite,
+    RefusalLog,
+    Refused,
+    refusal_response,
+    track_requests,
+    verified_request,
+)
 from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.slack.server")
@@ -67,13 +77,41 @@ class SlackLink:
         return True, {"ok": True, "mode": mode, "team": result.get("team_id"), "bot": result.get("user_id")}
 
 
+# A write that changes nothing, rolled back: it needs the write lock (SQLite) or a read-write
+# transaction (PostgreSQL), so a read-only file, a full lock or a read-only replica all fail it.
+WRITE_PROBE = text("UPDATE meta SET value = value WHERE 1 = 0")
+PROBE_CACHE_SECONDS = 2.0
+
+
 async def database_ok(deps: SlackDeps) -> tuple[bool, dict[str, Any]]:
+    """Whether the database answers and takes writes (a no-op write, rolled back)."""
     try:
         async with deps.db.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), HEALTH_TIMEOUT_SECONDS)
+            await asyncio.wait_for(conn.execute(WRITE_PROBE), HEALTH_TIMEOUT_SECONDS)
+            await conn.rollback()
     except Exception as exc:
         return False, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
     return True, {"ok": True, "dialect": deps.db.dialect}
+
+
+class DatabaseProbe:
+    """``database_ok``, at most once per ``PROBE_CACHE_SECONDS``: /healthz polled often (or by a
+    stranger) costs one probe per period, and concurrent checks share it."""
+
+    def __init__(self, deps: SlackDeps, seconds: float = PROBE_CACHE_SECONDS) -> None:
+        self.deps = deps
+        self.seconds = seconds
+        self._lock = asyncio.Lock()
+        self._last: tuple[float, tuple[bool, dict[str, Any]]] | None = None
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        async with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last[0] < self.seconds:
+                return self._last[1]
+            result = await database_ok(self.deps)
+            self._last = (time.monotonic(), result)
+            return result
 
 
 def build_web_app(
@@ -84,17 +122,29 @@ def build_web_app(
     serve_events: bool = True,
 ) -> web.Application:
     """The HTTP side: POST /slack/events (bolt: signature and 5-minute window checked),
-    GET /healthz (200 when the database and Slack answer, else 503, JSON), GET /metrics, and the
+    GET /healthz (200 when the database takes a write and Slack answers, else 503, JSON), GET /metrics, and the
     schedule-change feature's calendar feeds (GET /calendar/TOKEN.ics)."""
     metrics: Metrics = metrics_of(deps.client)
     link = SlackLink(deps.client, socket)
+    database = DatabaseProbe(deps)
+
+    secret = _secret(deps.settings.slack_signing_secret)
+    refusals = RefusalLog()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        # Verified here, before bolt sees it: bolt's own check logs a refused body whole, and
+        # parses it before checking. Socket Mode only (no secret): nothing is served here.
+        if secret is None:
+            return web.Response(status=404)
+        try:
+            bolt_request = await verified_request(request, secret)
+        except Refused as refused:
+            return refusal_response(refused, request, refusals)
+        bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
-        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database_ok(deps), link.check())
+        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database.check(), link.check())
         healthy = db_ok and slack_ok
         body = {"status": "ok" if healthy else "unavailable", "database": db_detail, "slack": slack_detail}
         return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
@@ -102,7 +152,7 @@ def build_web_app(
     async def metrics_page(_request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[track_requests])
     if serve_events:
         web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
@@ -184,7 +234,7 @@ async def run_slack(
         web_app = build_web_app(deps, app, socket=socket, serve_events=socket is None or signing_secret is not None)
         runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
         await runner.setup()
-        site = web.TCPSite(runner, host, settings.http_port)
+        site = GuardedSite(runner, host, settings.http_port)
         await site.start()
         bound_host, bound_port = runner.addresses[0][:2]
         if socket is not None:

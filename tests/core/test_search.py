@@ -92,3 +92,27 @@ def test_match_issues() -> None:
     assert match_issues(growth, "out-of-order updates")[0].text.startswith("Sequence errors")
     assert match_issues(profit, "the weather is nice") == []
     assert match_issues(profit, "") == []
+
+
+def test_fuzzy_matching_is_bounded_on_long_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long text is never handed to difflib (it cannot be close to a short name), and a long
+    question looks at a bounded number of words; answers are those of the bounded question."""
+    import difflib
+
+    import bot.core.search as search
+
+    calls: list[int] = []
+
+    class Counting(difflib.SequenceMatcher):  # type: ignore[type-arg]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            calls.append(1)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search.difflib, "SequenceMatcher", Counting)
+    assert find_pipeline(DIRECTORY, "x" * 200_000).suggestions == ()
+    assert calls == []
+    assert find_pipeline(DIRECTORY, "engagment").suggestions[:1] == ("engagement",)
+    assert calls
+    words = " ".join(f"w{i}" for i in range(50_000))
+    assert [h.pipeline.id for h in find_owners(DIRECTORY, f"churn {words}")] == \
+        [h.pipeline.id for h in find_owners(DIRECTORY, "churn")]

@@ -318,6 +318,9 @@ def test_the_proxy_sends_slack_to_both_replicas() -> None:
     for name in bot_services(compose()):
         assert f"server {name}:3000" in conf
     assert "location = /slack/events" in conf and "proxy_next_upstream" in conf
+    # the calendar-feed links `/oncall calendar` hands out reach a replica (issue 10 §7)
+    calendar = conf.split("location /calendar/", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://oncall_bots;" in calendar
     proxy = compose()["services"]["proxy"]  # type: ignore[index]
     assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
 

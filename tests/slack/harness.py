@@ -20,6 +20,7 @@ from bot.slack.app import build_app
 from bot.slack.client import close_client, make_client
 from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
+from bot.slack.guard import GuardedSite
 from bot.slack.server import EVENTS_PATH, build_web_app
 from bot.storage.bootstrap import Database
 from tests.support.fake_slack import FakeSlack
@@ -65,7 +66,7 @@ class RunningBot:
 async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = GuardedSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
