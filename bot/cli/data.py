@@ -51,13 +51,21 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings, now: datetime) 
         print(f"{args.path}: OK ({len(d.pipelines)} pipelines, {len(d.people)} people, {len(d.rotations)} rotations)")
         return 0
 
+    if args.seed_command == "load":
+        from bot.seed.validate import read_seed_file
+
+        path = Path(args.path) if args.path else settings.seed_path
+        read_seed_file(path)  # a bad file is refused before a new database is even created
+        # A new, empty database gets this file as its first seed, not the default one first.
+        settings = settings.model_copy(update={"seed_path": path})
+
     async def go(db: Database) -> int:
         from bot.services.database import export_seed, load_seed
 
         if args.seed_command == "load":
-            path = Path(args.path) if args.path else settings.seed_path
             changes = await load_seed(db, path)
-            print(f"{path}: {changes}")
+            print(f"{path}: " + ("no changes (the database already holds this seed)" if changes.unchanged
+                                else f"loaded ({changes.summary()})"))
             return 0
         text = await export_seed(db)
         if args.output:

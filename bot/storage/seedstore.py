@@ -311,9 +311,13 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
             await session.execute(table.insert(), inserts[table])
     for stmt in rewrites:
         await session.execute(stmt)
-    for table in reversed(Base.metadata.sorted_tables):  # referrers before what they refer to
-        if table in removed:
-            await session.execute(delete(table).where(table.c.id.in_(removed[table])))
+    # Referrers before what they refer to, by kind: a removed pipeline's owner rows (its children)
+    # refer to teams, so the metadata's table order, which knows nothing of pipelines vs teams,
+    # is not enough. Children go with their parent (ON DELETE CASCADE); history tables name seed
+    # entries as plain text and keep their rows.
+    for kind in reversed(_KINDS):
+        if kind.table in removed:
+            await session.execute(delete(kind.table).where(kind.table.c.id.in_(removed[kind.table])))
     digest = seed_digest(seed)
     if await get_meta(session, DIGEST_KEY) != digest:
         await set_meta(session, DIGEST_KEY, digest)
