@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 Id = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
@@ -24,6 +24,13 @@ def parse_clock(value: str, *, allow_24: bool = False) -> int:
     if minutes > 1440 or (minutes == 1440 and not allow_24):
         raise ValueError(f"'{value}' is not a time of day (00:00-23:59{', or 24:00' if allow_24 else ''})")
     return minutes
+
+
+def _closest(word: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class _Model(BaseModel):
@@ -58,9 +65,35 @@ class CalendarIn(_Model):
     def _known_country(cls, v: str) -> str:
         import holidays
 
-        if v.upper() not in holidays.list_supported_countries():
-            raise ValueError(f"unknown holiday country '{v}'")
+        known = holidays.list_supported_countries()
+        if v.upper() not in known:
+            raise ValueError(f"unknown holiday country '{v}' (an ISO 3166 code the holidays package knows, "
+                             "e.g. US, DE, GB)")
         return v.upper()
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _known_subdivision(cls, v: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("holiday_country")
+        if v is None or country is None:  # (an unknown country is reported on its own)
+            return v
+        import holidays
+
+        try:
+            holidays.country_holidays(country, subdiv=v)
+        except NotImplementedError:
+            known = holidays.list_supported_countries(include_aliases=False).get(country, [])
+            if not known:
+                raise ValueError(f"holiday country {country} has no subdivisions: leave holiday_subdivision out"
+                                 ) from None
+            upper = {k.upper(): k for k in known}
+            aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {})
+            by_alias = {a.upper(): code for a, code in aliases.items()}
+            hint = (f" (did you mean '{upper[v.upper()]}'?)" if v.upper() in upper
+                    else _closest(by_alias.get(v.upper(), v), [*known, *aliases]))
+            raise ValueError(f"unknown subdivision '{v}' of holiday country {country}{hint}; "
+                             f"one of {', '.join(known)}") from None
+        return v
 
 
 class TeamIn(_Model):

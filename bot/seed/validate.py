@@ -39,7 +39,32 @@ from bot.core.model import (
 from bot.seed.schema import SeedIn, parse_clock
 
 # libyaml when it is there: the pure-Python parser takes seconds on a 1,000-pipeline file.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader, refusing a mapping that names a key twice (YAML says keys are unique;
+    PyYAML would silently keep the last one, e.g. a second ``admins:`` replacing the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # an unhashable key: the constructor reports it
+            if first != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first on line {first})", key_node.start_mark
+                )
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_LOADER: Any = _UniqueKeyLoader
 _OFFSET = re.compile(r"^(?P<base>.+?)(?P<off>[+-]\d+)$")
 
 
@@ -334,10 +359,25 @@ def read_seed_file(path: str | Path) -> SeedIn:
     """Read and validate a seed file; ``SeedError`` names every problem (or a missing file)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as exc:
         raise SeedError(str(p), [f"cannot read: {exc.strerror}"]) from None
-    return parse_seed_text(text, str(p))
+    return parse_seed_text(decode_seed_bytes(data, str(p)), str(p))
+
+
+def decode_seed_bytes(data: bytes, source: str = "seed") -> str:
+    """The text of a seed file, which must be UTF-8 (a leading byte-order mark is dropped);
+    ``SeedError`` with the line and column of the first byte that is not."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        raise SeedError(source, [
+            f"line {line}, column {column}: byte 0x{data[start]:02x} is not UTF-8 "
+            "(save the file as UTF-8)"
+        ]) from None
 
 
 def load_seed_file(path: str | Path) -> Directory:
