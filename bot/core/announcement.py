@@ -1,6 +1,7 @@
-"""The Monday handoff announcement as data: this week's seats and who hands to whom, the week's
-holidays and what they change, the month-end week notice, the onboarding meeting, the people whose
-shift starts (each gets a DM) and the Slack user groups to reset.
+"""The handoff announcement as data, for the on-call week from one handoff to the next: this
+week's seats and who hands to whom, the week's holidays and what they change, the month-end week
+notice, the onboarding meeting, the people whose shift starts (each gets a DM) and the Slack user
+groups to reset.
 
 Pure: a function of the directory, the calendar, the overrides, the handoff instant and the week's
 occurrences. Rendering is ``bot.render.scheduled``.
@@ -16,8 +17,15 @@ from zoneinfo import ZoneInfo
 
 from bot.core.calendar import CompanyCalendar, require_aware
 from bot.core.model import DayType, Directory, Override, Pipeline, SlotRef, Window
-from bot.core.recurrence import CHECKLIST, MEETING, Occurrence, week_monday
-from bot.core.rotation import resolve_slot, slots_of, week_index, week_start
+from bot.core.recurrence import CHECKLIST, MEETING, WEEKDAYS, Occurrence, weekday_in_week
+from bot.core.rotation import (
+    oncall_week_days,
+    oncall_week_first,
+    resolve_slot,
+    slots_of,
+    week_index,
+    week_start,
+)
 
 _TINY = timedelta(microseconds=1)
 
@@ -110,8 +118,8 @@ class UsergroupUpdate:
 @dataclass(frozen=True, slots=True)
 class Announcement:
     at: datetime  # the handoff instant announced
-    week_first: date  # local Monday of the announced week
-    week_last: date  # local Sunday
+    week_first: date  # local date of the announced week's handoff (a Monday for Monday handoffs)
+    week_last: date  # the day before the next handoff's date
     seats: tuple[Seat, ...]
     holidays: tuple[HolidayNote, ...]
     month_end: MonthEndNote | None
@@ -227,6 +235,14 @@ def meeting_note(cal: CompanyCalendar, occ: Occurrence) -> MeetingNote | None:
     return MeetingNote(occ.definition, occ.title, occ.meeting_start, occ.meeting_end, occ.assignees, because)
 
 
+def announced_week(directory: Directory, cal: CompanyCalendar, at: datetime) -> tuple[date, date]:
+    """The first and last local dates of the on-call week announced at ``at``: from the date of
+    the handoff on or before ``at``'s date to the day before the next one (Wednesday to Tuesday
+    for a Wednesday handoff), as ``rotation.oncall_week_first`` reads the rotations' anchors."""
+    first = oncall_week_first(directory, cal.tz, cal.local_date(require_aware(at)))
+    return first, first + timedelta(days=oncall_week_days(directory) - 1)
+
+
 def build_announcement(
     directory: Directory,
     cal: CompanyCalendar,
@@ -243,9 +259,8 @@ def build_announcement(
     require_aware(at)
     tz = cal.tz
     seats = seats_at(directory, at, tz, overrides)
-    first = week_monday(cal.local_date(at))
-    last = first + timedelta(days=6)
-    days = [first + timedelta(days=i) for i in range(7)]
+    first, last = announced_week(directory, cal, at)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
     moved: dict[date, list[str]] = {}
     due_week: list[Occurrence] = []
@@ -258,9 +273,8 @@ def build_announcement(
             rule = rw.due if rw is not None else None
             if rule and rule.get("rule") == "weekday_of_week":
                 wanted = str(rule.get("weekday"))
-                nominal = week_monday(cal.local_date(occ.at)) + timedelta(
-                    days=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday").index(wanted)
-                )
+                week_first = oncall_week_first(directory, tz, cal.local_date(occ.at))
+                nominal = weekday_in_week(week_first, WEEKDAYS.index(wanted))
                 if nominal != due_day and cal.holiday(nominal):
                     moved.setdefault(nominal, []).append(f"{occ.title} due {due_day:%A} instead")
 

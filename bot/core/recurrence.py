@@ -15,7 +15,9 @@ Rules (``RecurringWork.opens`` / ``.due``, see ``bot.seed.schema.RuleIn``):
   period is the month;
 - ``month_end_business_days``: each business day of the month-end week; the period is the date;
 - due only: ``same_day`` (the opening's local date) and ``weekday_of_week`` (``weekday`` of the
-  Monday-to-Sunday week of the opening's nominal date). A monthly due rule (``nth_business_day``,
+  on-call week of the opening's nominal date: the days from one handoff to the next, as the
+  rotations' anchors say, see ``rotation.oncall_week_first``; Monday to Sunday for Monday
+  handoffs). A monthly due rule (``nth_business_day``,
   ``day_of_month``) is read in the opening's month, rolled to the next month if it would not be
   after the opening.
 
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.calendar import CompanyCalendar, require_aware
 from bot.core.model import Directory, Override, RecurringWork, SlotRef
-from bot.core.rotation import PERSON_SLOT, resolve_slot, week_index, week_start
+from bot.core.rotation import PERSON_SLOT, oncall_week_days, oncall_week_first, resolve_slot, week_index, week_start
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ANNOUNCEMENT = "announcement"
@@ -166,6 +168,11 @@ def week_monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
+def weekday_in_week(week_first: date, weekday: int) -> date:
+    """The date with ``weekday`` (0 = Monday) among the seven days from ``week_first``."""
+    return week_first + timedelta(days=(weekday - week_first.weekday()) % 7)
+
+
 def _openings(cal: CompanyCalendar, rule: dict[str, object], first: date, last: date) -> list[_Opening]:
     """Openings whose *nominal* date lies in ``[first, last]`` (local dates)."""
     kind = rule.get("rule")
@@ -200,15 +207,22 @@ def _openings(cal: CompanyCalendar, rule: dict[str, object], first: date, last: 
     return [o for o in out if first <= o.nominal <= last or first <= o.day <= last]
 
 
-def due_instant(cal: CompanyCalendar, rule: dict[str, object], opening: _Opening, opens_at: datetime) -> datetime:
-    """The due instant of an occurrence that opens at ``opens_at`` (see the module docstring)."""
+def due_instant(
+    cal: CompanyCalendar, rule: dict[str, object], opening: _Opening, opens_at: datetime,
+    week_first: date | None = None,
+) -> datetime:
+    """The due instant of an occurrence that opens at ``opens_at`` (see the module docstring).
+
+    ``week_first``: the first date of the on-call week of the opening's nominal date (for
+    ``weekday_of_week``; default its Monday)."""
     kind = rule.get("rule")
     minute = minute_of(rule.get("time"))
     how = rule.get("adjust", "none")
     if kind == "same_day":
         return cal.instant(adjust(cal, opening.day, how), minute)
     if kind == "weekday_of_week":
-        d = week_monday(opening.nominal) + timedelta(days=_weekday(rule))
+        first = week_first if week_first is not None else week_monday(opening.nominal)
+        d = weekday_in_week(first, _weekday(rule))
         return cal.instant(adjust(cal, d, how), minute)
     if kind == "weekly":
         wd = _weekday(rule)
@@ -235,16 +249,20 @@ def due_instant(cal: CompanyCalendar, rule: dict[str, object], opening: _Opening
     raise RuleError(f"unknown due rule {kind!r}")
 
 
-def meeting_slot(cal: CompanyCalendar, meeting: dict[str, object], opening_day: date) -> tuple[datetime, datetime]:
+def meeting_slot(
+    cal: CompanyCalendar, meeting: dict[str, object], opening_day: date,
+    week_first: date | None = None, week_days: int = 7,
+) -> tuple[datetime, datetime]:
     """``(start, end)`` of the meeting of an occurrence opening on local ``opening_day``: the first
-    business day of that Monday-to-Sunday week on or after the opening day (else the next business
-    day after the week), at ``start`` for ``minutes`` (wall clock)."""
+    business day of that on-call week (``week_first`` and the ``week_days`` after it; default the
+    Monday-to-Sunday week) on or after the opening day (else the next business day after the
+    week), at ``start`` for ``minutes`` (wall clock)."""
     day_rule = meeting.get("day", "first_business_day_of_week")
     if day_rule != "first_business_day_of_week":
         raise RuleError(f"unknown meeting day rule {day_rule!r}")
-    monday = week_monday(opening_day)
+    monday = week_first if week_first is not None else week_monday(opening_day)
     d = max(monday, opening_day)
-    sunday = monday + timedelta(days=6)
+    sunday = monday + timedelta(days=week_days - 1)
     while d <= sunday and not cal.is_business_day(d):
         d += _ONE_DAY
     if d > sunday:
@@ -336,10 +354,15 @@ def _build(
     with_assignees: bool,
 ) -> Occurrence:
     at = cal.instant(opening.day, minute_of(rw.opens.get("time")))
-    due = due_instant(cal, rw.due, opening, at) if rw.due else None
+    due = None
+    if rw.due:
+        week_first = oncall_week_first(directory, cal.tz, opening.nominal) if rw.due.get("rule") == "weekday_of_week" \
+            else None
+        due = due_instant(cal, rw.due, opening, at, week_first)
     m_start = m_end = None
     if rw.kind == MEETING and rw.meeting is not None:
-        m_start, m_end = meeting_slot(cal, rw.meeting, opening.day)
+        m_start, m_end = meeting_slot(cal, rw.meeting, opening.day, oncall_week_first(directory, cal.tz, opening.day),
+                                      oncall_week_days(directory))
     reminder = None
     if rw.kind == CHECKLIST and due is not None and rw.reminder_minute is not None:
         reminder = reminder_instant(cal, at, due, rw.reminder_minute)

@@ -9,7 +9,7 @@ anchor; all "mod" are the non-negative remainder.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -190,3 +190,49 @@ def handoff_changes(directory: Directory, k: int, tz: ZoneInfo) -> list[tuple[Sl
             if before != after:
                 out.append((slot, before, after))
     return out
+
+
+# -- the on-call week -----------------------------------------------------------------------------
+
+
+def handoff_rotation(directory: Directory) -> Rotation | None:
+    """The rotation whose handoffs bound the company's on-call week, None without rotations.
+
+    That is the first rotation (seed order) with the most common handoff: anchor weekday, local
+    time of day and period. In a company whose rotations all hand off Monday 09:00 it is the first
+    rotation; where they hand off Wednesday 10:30 the on-call week runs Wednesday 10:30 to
+    Wednesday 10:30.
+    """
+    rotations = list(directory.rotations.values())
+    if not rotations:
+        return None
+
+    def handoff(r: Rotation) -> tuple[int, time, int]:
+        return (r.anchor.weekday(), r.anchor.time(), r.period_days)
+
+    counts: dict[tuple[int, time, int], int] = {}
+    for r in rotations:
+        counts[handoff(r)] = counts.get(handoff(r), 0) + 1
+    best = max(counts.values())
+    return next(r for r in rotations if counts[handoff(r)] == best)
+
+
+def oncall_week_first(directory: Directory, tz: ZoneInfo, d: date) -> date:
+    """The local date on which the on-call week holding local date ``d`` starts.
+
+    A week's days are the dates from the handoff's date to the day before the next handoff's (a
+    Wednesday 10:30 handoff: Wednesday to Tuesday); a date belongs to the week whose handoff is on
+    or before it. The handoff is :func:`handoff_rotation`'s; without rotations, Monday.
+    """
+    rotation = handoff_rotation(directory)
+    if rotation is None:
+        return d - timedelta(days=d.weekday())
+    end_of_day = datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)
+    k = week_index(rotation, end_of_day, tz)
+    return week_start(rotation, k, tz).astimezone(tz).date()
+
+
+def oncall_week_days(directory: Directory) -> int:
+    """How many days an on-call week has (the handoff rotation's period; 7 without rotations)."""
+    rotation = handoff_rotation(directory)
+    return rotation.period_days if rotation is not None else 7

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.announcement import Announcement, build_announcement, meeting_note
-from bot.core.recurrence import ANNOUNCEMENT, CHECKLIST, MEETING, Occurrence, occurrences, week_monday
+from bot.core.announcement import Announcement, announced_week, build_announcement, meeting_note
+from bot.core.recurrence import ANNOUNCEMENT, CHECKLIST, MEETING, Occurrence, occurrences
 from bot.render.scheduled import announcement_message, meeting_ics, shift_start_message
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
@@ -232,12 +232,12 @@ async def deliveries_for(
 
 def announcement(snap: Snapshot, at: datetime) -> Announcement:
     cal = snap.calendar
-    first = week_monday(cal.local_date(at))
+    first, last = announced_week(snap.directory, cal, at)
     week = occurrences(
         snap.directory,
         cal,
         cal.day_start(first),
-        cal.day_start(first + timedelta(days=7)),
+        cal.day_start(last + timedelta(days=1)),
         snap.overrides,
     )
     return build_announcement(snap.directory, cal, at, snap.overrides, week)
