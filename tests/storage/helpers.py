@@ -34,3 +34,17 @@ def without_growth_and_acc2(raw: dict[str, Any]) -> None:
     raw["people"] = [p for p in raw["people"] if p["id"] != "acc2"]
     for rotation in raw["rotations"]:
         rotation["members"] = [m for m in rotation["members"] if m != "acc2"]
+
+
+EXAMPLE_DE_PATH = ROOT / "data" / "examples" / "brauhaus-de.yaml"
+EXAMPLE_DE_TEXT = EXAMPLE_DE_PATH.read_text(encoding="utf-8")
+
+
+def without_growth_and_accounts(raw: dict[str, Any]) -> None:
+    """Drop the growth pipeline (and its checklist) and the accounts team with its people and
+    rotation (issue 11's reproduction: the team still named by growth's owner rows)."""
+    raw["pipelines"] = [p for p in raw["pipelines"] if p["id"] != "growth"]
+    raw["recurring"] = [r for r in raw["recurring"] if r.get("pipeline") != "growth"]
+    raw["teams"] = [t for t in raw["teams"] if t["id"] != "accounts"]
+    raw["people"] = [p for p in raw["people"] if p["team"] != "accounts"]
+    raw["rotations"] = [r for r in raw["rotations"] if r["id"] != "accounts"]
