@@ -134,3 +134,76 @@ def test_python_dash_m(env: dict[str, str]) -> None:
     out = subprocess.run([sys.executable, "-m", "bot", "seed", "check", "data/seed.yaml"], env=env,
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "OK (5 pipelines" in out.stdout
+
+
+EXAMPLE_DE = "data/examples/brauhaus-de.yaml"
+
+
+def test_seed_load_on_a_new_database_loads_that_file_then_replaces_and_back(env: dict[str, str]) -> None:
+    first = run(env, "seed", "load", EXAMPLE_DE)
+    assert first.returncode == 0, first.stderr
+    # the new database got this file as its first seed (never the bundled one)
+    assert first.stderr.count("\n") == 1 and f"loaded {EXAMPLE_DE} (2 pipelines, 10 people)" in first.stderr
+    assert first.stdout == f"{EXAMPLE_DE}: no changes (the database already holds this seed)\n"
+    # Epiphany (a Bavarian holiday) 2027 at noon: weekend/holiday window, Platform primary of week
+    # 9 (Wed 6 Jan 10:30) = pl((0 + 9) mod 5 + 1) = pl5
+    data = json.loads(run(env, "oncall", "umsatz", "--at", "2027-01-06T12:00", "--json").stdout)
+    assert data["day_type"] == "holiday" and data["holiday"] == "Epiphany"
+    assert data["window"] == "weekend-holiday" and data["primary"]["id"] == "pl5"
+    exported = run(env, "seed", "export").stdout
+    assert "holiday_subdivision: BY" in exported and "id: controlling" in exported
+
+    bundled = run(env, "seed", "load", "data/seed.yaml")
+    assert bundled.returncode == 0, bundled.stderr
+    assert bundled.stdout.startswith("data/seed.yaml: loaded (") and "SeedChanges" not in bundled.stdout
+    assert "teams: 6 added, 3 removed" in bundled.stdout and "pipelines: 5 added, 2 removed" in bundled.stdout
+    assert json.loads(run(env, "oncall", "growth", "--at", "2026-11-30T10:00", "--json").stdout)["covered"]
+
+    again = run(env, "seed", "load", EXAMPLE_DE)
+    assert again.returncode == 0 and "teams: 3 added, 6 removed" in again.stdout
+    assert run(env, "seed", "export").stdout == exported
+    assert run(env, "oncall", "growth", "--json").returncode != 0
+
+
+def test_seed_files_with_duplicate_keys_or_latin1_are_refused_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    text = (ROOT / "data/seed.yaml").read_text(encoding="utf-8")
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(text.replace("admins: [de1]\n", "admins: [de1]\nadmins: [fin1]\n", 1), encoding="utf-8")
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(text.replace("Aaron Abbott", "Aarón Abbott", 1).encode("latin-1"))
+    line_of_admins = text.splitlines().index("admins: [de1]") + 2
+    line_of_aaron = next(i for i, ln in enumerate(text.splitlines(), 1) if "Aaron Abbott" in ln)
+    for command in ("check", "load"):
+        out = run(env, "seed", command, str(dup))
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert out.stderr == (f"oncall-bot: {dup}: line {line_of_admins}, column 1: invalid YAML: "
+                              f"duplicate key 'admins' (first on line {line_of_admins - 1})\n")
+        out = run(env, "seed", command, str(latin))
+        assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+        assert f"{latin}: line {line_of_aaron}, column " in out.stderr
+        assert "byte 0xf3 is not UTF-8 (save the file as UTF-8)" in out.stderr
+    assert not (tmp_path / "cli.db").exists()  # a refused file does not even create the database
+
+
+def test_seed_check_refuses_an_unknown_holiday_subdivision(env: dict[str, str], tmp_path: Path) -> None:
+    text = (ROOT / EXAMPLE_DE).read_text(encoding="utf-8")
+    for wrong, hint in (("XX", ""), ("by", " (did you mean 'BY'?)"), ("Bayrn", " (did you mean 'Bayern'?)")):
+        bad = tmp_path / f"{wrong}.yaml"
+        bad.write_text(text.replace("holiday_subdivision: BY", f"holiday_subdivision: {wrong}"), encoding="utf-8")
+        out = run(env, "seed", "check", str(bad))
+        assert out.returncode == 2
+        line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith("  holiday_subdivision:"))
+        assert out.stderr.startswith(f"oncall-bot: {bad}: calendar.holiday_subdivision: unknown subdivision "
+                                     f"'{wrong}' of holiday country DE{hint}; one of BB, BE, BW, BY,")
+        assert out.stderr.endswith(f"(line {line})\n")
+    nosub = tmp_path / "nosub.yaml"
+    nosub.write_text((ROOT / "data/seed.yaml").read_text(encoding="utf-8").replace(
+        "holiday_country: US\n", "holiday_country: IS\n  holiday_subdivision: NY\n"), encoding="utf-8")
+    out = run(env, "seed", "check", str(nosub))
+    assert out.returncode == 2 and "holiday country IS has no subdivisions" in out.stderr
+
+
+def test_seed_check_passes_every_example(env: dict[str, str]) -> None:
+    for path in sorted((ROOT / "data" / "examples").glob("*.yaml")):
+        out = run(env, "seed", "check", str(path))
+        assert out.returncode == 0 and out.stdout.endswith("OK (2 pipelines, 10 people, 3 rotations)\n"), out.stderr
