@@ -215,7 +215,8 @@ class RuleIn(_Model):
       a business day;
     - ``month_end_business_days``: each business day of the month-end week at ``time``;
     - (due only) ``same_day``: the opening's day at ``time``; ``weekday_of_week``: ``weekday`` of the
-      opening's week at ``time``, moved by ``adjust``.
+      opening's on-call week (from one handoff to the next, as the rotations' anchors say) at
+      ``time``, moved by ``adjust``.
     """
 
     rule: Literal[
