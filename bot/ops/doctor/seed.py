@@ -16,16 +16,16 @@ if TYPE_CHECKING:
 
 
 def read_seed(path: Path, report: Report) -> SeedIn | None:
-    from bot.seed.validate import SeedError, parse_seed_text
+    from bot.seed.validate import SeedError, decode_seed_bytes, parse_seed_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         report.add("seed file", Status.FAIL, f"cannot read {path}: {exc.strerror}",
                    "set ONCALL_SEED_PATH to the seed file (or mount it where it points)")
         return None
     try:
-        seed = parse_seed_text(text, str(path))
+        seed = parse_seed_text(decode_seed_bytes(data, str(path)), str(path))
     except SeedError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid"
         report.add("seed file", Status.FAIL, first,
