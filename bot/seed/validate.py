@@ -47,19 +47,19 @@ class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc]
     PyYAML would silently keep the last one, e.g. a second ``admins:`` replacing the first)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
+        seen: dict[tuple[str, str], yaml.Mark] = {}
         for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.setdefault(key, key_node.start_mark.line + 1)
-            except TypeError:
-                continue  # an unhashable key: the constructor reports it
-            if first != key_node.start_mark.line + 1:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # (seed files have scalar keys only; the schema refuses anything else)
+            key = (key_node.tag, key_node.value)
+            first = seen.get(key)
+            if first is not None:
+                where = f"line {first.line + 1}" + (f", column {first.column + 1}"
+                                                    if first.line == key_node.start_mark.line else "")
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first on line {first})", key_node.start_mark
+                    None, None, f"duplicate key '{key_node.value}' (first at {where})", key_node.start_mark
                 )
+            seen[key] = key_node.start_mark
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 

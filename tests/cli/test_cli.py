@@ -177,7 +177,7 @@ def test_seed_files_with_duplicate_keys_or_latin1_are_refused_in_one_line(env: d
         out = run(env, "seed", command, str(dup))
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert out.stderr == (f"oncall-bot: {dup}: line {line_of_admins}, column 1: invalid YAML: "
-                              f"duplicate key 'admins' (first on line {line_of_admins - 1})\n")
+                              f"duplicate key 'admins' (first at line {line_of_admins - 1})\n")
         out = run(env, "seed", command, str(latin))
         assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
         assert f"{latin}: line {line_of_aaron}, column " in out.stderr
