@@ -203,6 +203,22 @@ def handoff_rotation(directory: Directory) -> Rotation | None:
     rotation; where they hand off Wednesday 10:30 the on-call week runs Wednesday 10:30 to
     Wednesday 10:30.
     """
+    known = _HANDOFF_ROTATIONS.get(id(directory))
+    if known is not None and known[0] is directory:
+        return known[1]
+    found = _handoff_rotation(directory)
+    while len(_HANDOFF_ROTATIONS) >= 8:
+        del _HANDOFF_ROTATIONS[next(iter(_HANDOFF_ROTATIONS))]
+    _HANDOFF_ROTATIONS[id(directory)] = (directory, found)
+    return found
+
+
+# Directories are immutable and shared: the answer is kept for the last few, by identity (the
+# Directory itself is kept too, so that an id is never reused while its entry exists).
+_HANDOFF_ROTATIONS: dict[int, tuple[Directory, Rotation | None]] = {}
+
+
+def _handoff_rotation(directory: Directory) -> Rotation | None:
     rotations = list(directory.rotations.values())
     if not rotations:
         return None
@@ -227,6 +243,11 @@ def oncall_week_first(directory: Directory, tz: ZoneInfo, d: date) -> date:
     rotation = handoff_rotation(directory)
     if rotation is None:
         return d - timedelta(days=d.weekday())
+    return _week_first(rotation, tz, d)
+
+
+@lru_cache(maxsize=4096)
+def _week_first(rotation: Rotation, tz: ZoneInfo, d: date) -> date:
     end_of_day = datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)
     k = week_index(rotation, end_of_day, tz)
     return week_start(rotation, k, tz).astimezone(tz).date()
