@@ -13,6 +13,7 @@ from bot.core.coverage import oncall_at
 from bot.core.escalation import escalation_chain
 from bot.core.incident import open_incident
 from bot.core.model import Directory
+from bot.render.incident import page_line, title_line
 from bot.seed.validate import dump_seed
 from bot.services.queries import load_snapshot
 from bot.services.snapshot import Snapshot
@@ -104,6 +105,10 @@ async def test_another_company_replaces_the_seed_and_history_stays(db: Database,
     # the new company's answers come from the database: Wednesday 2 Dec 2026 is week 4 of its
     # Wednesday 10:30 rotations, controlling member 4 mod 3 = ct2 holds Revenue's weekday window
     snap = await load_snapshot(db)
+    # the old incident still renders against the new directory, naming what it no longer knows
+    assert after[0] is not None
+    assert "growth" in title_line(snap.directory, after[0]).lower()
+    assert page_line(snap.directory, snap.calendar.tz, after[0])
     answer = oncall_at(snap.directory, snap.calendar, "umsatz", datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
                        snap.overrides)
     assert answer.covered and answer.primary is not None and answer.primary.person == "ct2"
