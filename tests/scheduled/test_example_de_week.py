@@ -17,6 +17,7 @@ from bot.render.scheduled import announcement_message
 from bot.seed.validate import load_seed_file
 from bot.services.queries import load_snapshot
 from bot.services.scheduled import Ticker
+from bot.services.scheduled.plan import announcement
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database, load_seed_file_into
 
@@ -103,7 +104,7 @@ async def test_the_ticker_announces_the_wednesday_week(db: Database) -> None:
 
     port = RecordingPort()
     ticker = Ticker(db, port, snapshots=snapshots)
-    ann = ticker.announcement(snap, berlin(2027, 3, 24, 10, 30))
+    ann = announcement(snap, berlin(2027, 3, 24, 10, 30))
     assert [h.name for h in ann.holidays] == ["Good Friday", "Easter Monday"]
     report = await ticker.tick(berlin(2027, 3, 24, 10, 30))
     assert "handoff-announcement/bereitschaft/2027-03-24" in report.claimed and report.deliveries.failed == 0

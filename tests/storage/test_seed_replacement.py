@@ -20,9 +20,9 @@ from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import incidents as repo
 from bot.storage.bootstrap import Database, export_seed_text, load_seed_file_into, open_database
-from bot.storage.models import PipelineOwnerRow, PipelineWindowRow, RotationMemberRow
 from bot.storage.overrides import add_override, overrides_between
 from bot.storage.seedstore import apply_seed
+from bot.storage.tables import PipelineOwnerRow, PipelineWindowRow, RotationMemberRow
 
 from .helpers import (
     EXAMPLE_DE_PATH,
