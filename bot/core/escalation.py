@@ -83,20 +83,21 @@ def escalation_chain(
         assert path is not None  # always set when not covered
         if critical and path.critical is not None:
             person(path.critical, f"after hours: critical ({path.critical.slot})")
-        elif ah.action == AfterHoursAction.QUEUE_NEXT_BUSINESS_DAY and not critical:
+        elif ah.action == AfterHoursAction.QUEUE_NEXT_BUSINESS_DAY:
             queued = path.queued_for
-            if queued is not None:
-                label = f"after hours: queued for {queued.slot}"
-                drafts.append(("queued", queued, (), label, path.queued_until))
+            if not critical:
+                if queued is not None:
+                    label = f"after hours: queued for {queued.slot}"
+                    drafts.append(("queued", queued, (), label, path.queued_until))
+            elif ah.target is not None:  # no critical_target: the queue target, paged now
+                person(resolve_slot(directory, ah.target, at, overrides, pipeline.id),
+                       f"after hours: critical ({ah.target})")
         elif path.page_now is not None:
             if ah.action == AfterHoursAction.PAGE_NEXT_SECONDARY:
                 label = "after hours: next window's secondary"
             else:
                 label = f"after hours: paged now ({path.page_now.slot})"
             person(path.page_now, label)
-        elif critical and ah.target is not None:
-            person(resolve_slot(directory, ah.target, at, overrides, pipeline.id),
-                   f"after hours: critical ({ah.target})")
         if answer.next is not None:
             person(answer.next.primary, "next window primary")
             person(answer.next.secondary, "next window secondary")
