@@ -12,7 +12,7 @@ PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 # faked by libfaketime to a busy instant: Monday 2026-11-30 05:35 in New York (10:35 UTC).
 FAKE_NOW ?= 2026-11-30 10:35:00
 
-.PHONY: install run console test test-faketime lint typecheck check bench clean
+.PHONY: install run console test test-faketime lint typecheck check bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,5 +50,20 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# Mutation score of the scheduling core (rotation, coverage, calendar, escalation) against tests/core
+# ([tool.mutmut] in pyproject.toml). Not part of CI: about half an hour on two cores. Prints the
+# score and every surviving mutant (`.venv/bin/mutmut show NAME` shows one as a diff).
+mutation: $(STAMP)
+	rm -rf mutants
+	nice -n 10 $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	done = s['killed'] + s['timeout'] + s['survived'] + s['suspicious']; \
+	print(f\"mutants {s['total']}: killed {s['killed']}, timeout {s['timeout']}, survived {s['survived']}, \
+	suspicious {s['suspicious']}, no tests {s['no_tests']}, not checked {s['not_checked']}\"); \
+	print(f\"score {100 * (s['killed'] + s['timeout']) / max(done, 1):.1f} % of {done} checked mutants\")"
+	@echo "survivors:"
+	@$(BIN)/mutmut results | grep -v ': killed' || true
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
