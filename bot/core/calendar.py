@@ -135,7 +135,7 @@ class CompanyCalendar:
     def at_time(self, d: date, t: time) -> datetime:
         """The UTC instant of local wall-clock time ``t`` on local date ``d`` (seconds kept;
         ``t.tzinfo`` ignored). Same DST policy as :meth:`instant`."""
-        local = datetime.combine(d, t.replace(tzinfo=None, fold=0), tzinfo=self.tz)
+        local = datetime.combine(d, t.replace(fold=0), tzinfo=self.tz)  # tzinfo= replaces t's
         return local.astimezone(UTC)
 
     def day_start(self, d: date) -> datetime:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.core.answer import AfterHoursPath, Holder, NextChange, OnCallAnswer, Segment
 from bot.core.calendar import CompanyCalendar, require_aware
 from bot.core.model import AfterHoursAction, Directory, Override, Pipeline, SlotRef, Window
-from bot.core.rotation import PERSON_SLOT, apply_overrides, member_for, week_index, week_start
+from bot.core.rotation import PERSON_SLOT, apply_overrides, rotation_holder, week_index, week_start
 
 HORIZON = timedelta(days=60)
 """How far ``oncall_at`` looks ahead for the end of the current answer."""
@@ -88,18 +88,8 @@ class _Engine:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def resolve(self, slot: SlotRef, at: datetime, weeks: dict[str, int] | None = None) -> Holder:
-        if slot.rotation == PERSON_SLOT:
-            person = slot.role or ""
-        else:
-            rotation = self.directory.rotations[slot.rotation]
-            if weeks is not None and rotation.id in weeks:
-                k = weeks[rotation.id]
-            else:
-                k = week_index(rotation, at, self.tz)
-                if weeks is not None:
-                    weeks[rotation.id] = k
-            person = member_for(rotation, slot.role, slot.offset, k)
+    def resolve(self, slot: SlotRef, at: datetime) -> Holder:
+        person = rotation_holder(self.directory, slot, at, self.tz)
         if not self.overrides:
             return Holder(person, slot)
         return apply_overrides(slot, person, at, self.overrides, self.pipeline.id)
@@ -116,9 +106,8 @@ class _Engine:
             if not self.window_on(w, d):
                 continue
             if cal.instant(d, w.start_minute) <= at < cal.instant(d, w.end_minute):
-                weeks: dict[str, int] = {}
-                primary = self.resolve(w.primary, at, weeks)
-                secondary = None if w.secondary is None else self.resolve(w.secondary, at, weeks)
+                primary = self.resolve(w.primary, at)
+                secondary = None if w.secondary is None else self.resolve(w.secondary, at)
                 return _State(i, w, primary, secondary)
         return _State(None, None, None, None)
 
@@ -129,7 +118,7 @@ class _Engine:
         cal = self.cal
         found: set[datetime] = set()
         d = cal.local_date(lo)
-        last = cal.local_date(hi) + _ONE_DAY
+        last = cal.local_date(hi)  # every instant of a later date is after hi
         while d <= last:
             found.add(cal.day_start(d))
             for w in self.pipeline.windows:
@@ -147,18 +136,15 @@ class _Engine:
             found.add(o.end.astimezone(UTC))
         return sorted(p for p in found if lo < p <= hi)
 
-    def changes(self, at: datetime, horizon: datetime) -> Iterator[tuple[datetime, _State]]:
-        """``(instant, state)`` at each candidate change point after ``at`` up to ``horizon``, in order."""
+    def changes(self, at: datetime) -> Iterator[tuple[datetime, _State]]:
+        """``(instant, state)`` at each candidate change point ``p``, ``at < p <= at + HORIZON``, in
+        order (``_CHUNKS`` grow strictly and end at ``HORIZON``)."""
         lo = at
         for span in _CHUNKS:
-            hi = min(at + span, horizon)
-            if hi <= lo:
-                continue
+            hi = at + span
             for p in self.points(lo, hi):
                 yield p, self.state(p)
             lo = hi
-            if lo >= horizon:
-                return
 
     # -- after hours --------------------------------------------------------------------------
 
@@ -231,7 +217,7 @@ def oncall_at(
     now = engine.state(at)
     until: datetime | None = None
     nxt: NextChange | None = None
-    for p, s in engine.changes(at, at + HORIZON):
+    for p, s in engine.changes(at):
         if s.key != now.key:
             until, nxt = p, _next_change(p, s)
             break

@@ -99,6 +99,10 @@ def _override_applies(o: Override, slot: SlotRef, holder: str, pipeline: str | N
     )
 
 
+def _newest(o: Override) -> tuple[datetime, int]:
+    return (o.created_at, o.id)
+
+
 def apply_overrides(
     slot: SlotRef, holder: str, at: datetime, overrides: Sequence[Override], pipeline: str | None = None
 ) -> Holder:
@@ -111,14 +115,8 @@ def apply_overrides(
     - it names ``pipeline`` and neither a rotation nor a person (covers every slot of that pipeline).
     Among the applicable ones the newest wins: the highest ``(created_at, id)``.
     """
-    best: Override | None = None
-    for o in overrides:
-        if not (o.start <= at < o.end):
-            continue
-        if not _override_applies(o, slot, holder, pipeline):
-            continue
-        if best is None or (o.created_at, o.id) > (best.created_at, best.id):
-            best = o
+    live = [o for o in overrides if o.start <= at < o.end and _override_applies(o, slot, holder, pipeline)]
+    best = max(live, key=_newest, default=None)  # ids are unique: no ties
     if best is None:
         return Holder(holder, slot)
     return Holder(best.person, slot, best.id)

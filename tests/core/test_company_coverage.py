@@ -109,6 +109,9 @@ def test_a_person_slot_names_that_person_and_the_rotation_still_hands_over() -> 
     assert a.next is not None and (who(a.next.primary), who(a.next.secondary)) == ("boss", "a2")
     o = override(1, "zed", berlin(2027, 1, 10), berlin(2027, 1, 11), replaces="boss")
     assert ask("boss", berlin(2027, 1, 10, 12), (o,)).primary == Holder("zed", SlotRef("@person", "boss"), 1)
+    nobody = acme().pipeline("nobody", window("w", "@person", days=EVERY_DAY))
+    with pytest.raises(ValueError, match=r"^a person slot needs the person id as its role$"):
+        oncall_at(*nobody.build(), "nobody", berlin(2027, 1, 10, 12))
 
 
 def test_page_pages_the_target_as_it_is_now() -> None:
@@ -239,6 +242,7 @@ def test_unknown_pipeline_says_which() -> None:
     with pytest.raises(UnknownPipeline) as err:
         ask("nope", berlin(2027, 1, 5))
     assert err.value.pipeline_id == "nope" and str(err.value) == "unknown pipeline 'nope'"
+    assert err.value.args == ("nope",)  # a KeyError of the missing key, like dict lookups
     with pytest.raises(UnknownPipeline):
         schedule(DIRECTORY, CAL, "nope", berlin(2027, 1, 5), berlin(2027, 1, 6))
 

@@ -134,5 +134,6 @@ def test_nothing_resumes_and_no_queue() -> None:
 
 
 def test_unknown_pipeline() -> None:
-    with pytest.raises(UnknownPipeline):
+    with pytest.raises(UnknownPipeline) as err:
         chain("nope", TUESDAY)
+    assert err.value.args == ("nope",) and err.value.pipeline_id == "nope"
