@@ -58,10 +58,10 @@ mutation: $(STAMP)
 	nice -n 10 $(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut export-cicd-stats >/dev/null
 	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
-	done = s['killed'] + s['timeout'] + s['survived'] + s['suspicious']; \
-	print(f\"mutants {s['total']}: killed {s['killed']}, timeout {s['timeout']}, survived {s['survived']}, \
-	suspicious {s['suspicious']}, no tests {s['no_tests']}, not checked {s['not_checked']}\"); \
-	print(f\"score {100 * (s['killed'] + s['timeout']) / max(done, 1):.1f} % of {done} checked mutants\")"
+	killed = s['killed'] + s['timeout'] + s['segfault']; done = killed + s['survived'] + s['suspicious']; \
+	print(f\"mutants {s['total']}: killed {s['killed']}, timeout {s['timeout']}, segfault {s['segfault']}, \
+	survived {s['survived']}, suspicious {s['suspicious']}, no tests {s['no_tests']}, skipped {s['skipped']}\"); \
+	print(f\"score {100 * killed / max(done, 1):.1f} % of {done} checked mutants\")"
 	@echo "survivors:"
 	@$(BIN)/mutmut results | grep -v ': killed' || true
 

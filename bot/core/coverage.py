@@ -79,11 +79,12 @@ class _Engine:
         self.tz: ZoneInfo = cal.tz
         self.pipeline: Pipeline = pipeline
         self.overrides = tuple(overrides)
-        used: dict[str, None] = {}
-        for w in pipeline.windows:
-            for s in (w.primary, w.secondary):
-                if s is not None and s.rotation != PERSON_SLOT:
-                    used[s.rotation] = None
+        used = dict.fromkeys(  # the rotations the windows use, once each, in order
+            s.rotation
+            for w in pipeline.windows
+            for s in (w.primary, w.secondary)
+            if s is not None and s.rotation != PERSON_SLOT
+        )
         self.rotations = tuple(directory.rotations[r] for r in used)
 
     # -- evaluation ---------------------------------------------------------------------------

@@ -51,9 +51,10 @@ def week_index(rotation: Rotation, at: datetime, tz: ZoneInfo) -> int:
     ``at`` must be aware (``ValueError`` otherwise). Negative before the anchor: the instant just
     before week 0 starts is in week -1.
     """
-    local = require_aware(at).astimezone(tz)
     anchor = _local_anchor(rotation.anchor, tz)
-    k = (local.date() - anchor.date()).days // rotation.period_days
+    # A guess from the UTC date, at most one week off either way (west of UTC it can be high, east
+    # of it low, when the handoff's local time is within the UTC offset of midnight); the loops settle it.
+    k = (require_aware(at).astimezone(UTC).date() - anchor.date()).days // rotation.period_days
     while at < _week_start(rotation.anchor, rotation.period_days, k, tz):
         k -= 1
     while at >= _week_start(rotation.anchor, rotation.period_days, k + 1, tz):

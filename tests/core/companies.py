@@ -11,6 +11,7 @@ every rotation handing over on Monday 09:00 local, week 0 starting Monday 2027-0
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +38,8 @@ ZONE = "Europe/Berlin"
 BERLIN = ZoneInfo(ZONE)
 ANCHOR = datetime(2027, 1, 4, 9, 0)  # Monday: week 0 of every rotation unless told otherwise
 CREATED = datetime(2026, 12, 1, tzinfo=UTC)
+CALENDARS: weakref.WeakSet[CompanyCalendar] = weakref.WeakSet()
+"""Every calendar built here that is still alive; tests/core/conftest.py empties their caches."""
 
 BUSINESS = frozenset({DayType.BUSINESS})
 WEEKEND = frozenset({DayType.WEEKEND})
@@ -171,7 +174,9 @@ class Company:
         return Directory(self.spec, dict(self.teams), dict(self.people), dict(self.rotations), dict(self.pipelines))
 
     def calendar(self) -> CompanyCalendar:
-        return CompanyCalendar.from_spec(self.spec)
+        cal = CompanyCalendar.from_spec(self.spec)
+        CALENDARS.add(cal)
+        return cal
 
     def build(self) -> tuple[Directory, CompanyCalendar]:
         return self.directory(), self.calendar()

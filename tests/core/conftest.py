@@ -1,11 +1,10 @@
-"""Every core test starts with the rotation's week-start cache empty.
+"""Every core test starts with cold caches: the rotation's week starts and every calendar's
+holiday tables and local instants (the seed calendar and those built by tests/core/companies.py).
 
-The cache is a pure memo, so clearing it changes no answer; it keeps a test from seeing values
-computed by another test. That matters under ``make mutation``: each mutant runs in a process
-forked after the whole suite ran on the unmutated code, so a warm cache would hide mutants.
-Calendars built by a test (tests/core/companies.py) have caches of their own; the shared seed
-calendar's instants are cleared too (its holiday tables are kept: rebuilding them for every test
-costs a second, and the small companies' fresh calendars exercise the table building).
+The caches are pure memos, so clearing them changes no answer; it keeps a test from seeing
+values computed by another test. That matters under ``make mutation``: each mutant runs in a
+process forked after the whole suite ran on the unmutated code, so warm caches would hide
+mutants of the code that fills them.
 """
 
 from __future__ import annotations
@@ -16,11 +15,14 @@ import pytest
 
 from bot.core import rotation
 
+from .companies import CALENDARS
 from .helpers import CAL
 
 
 @pytest.fixture(autouse=True)
 def _cold_caches() -> Iterator[None]:
     rotation._week_start.cache_clear()
-    CAL._instants.clear()
+    for cal in (CAL, *CALENDARS):
+        cal._instants.clear()
+        cal._holidays.clear()
     yield

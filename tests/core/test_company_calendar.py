@@ -26,6 +26,8 @@ def test_holidays_of_another_country_are_named_in_english() -> None:
     assert BERLIN.holiday(date(2027, 1, 1)) == "New Year's Day"
     assert BERLIN.holiday(date(2027, 10, 3)) == "German Unity Day"
     assert BERLIN.holiday(date(2027, 1, 6)) is None  # Epiphany is not a holiday everywhere in Germany
+    us = Company(zone="America/Chicago", country="US").calendar()
+    assert us.holiday(date(2026, 7, 3)) == "Independence Day (observed)"  # 4 July is a Saturday
     bavaria = Company(subdivision="BY").calendar()
     assert bavaria.holiday(date(2027, 1, 6)) == "Epiphany"
     assert bavaria.day_type(date(2027, 1, 6)) is DayType.HOLIDAY
@@ -150,10 +152,19 @@ def test_dst_fold_instants() -> None:
 def test_instant_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(calmod, "_INSTANT_CACHE_MAX", 3)
     cal = Company().calendar()
-    values = [cal.instant(date(2027, 1, 5), m) for m in range(0, 600, 60)]
-    assert len(cal._instants) <= 3
+    values = []
+    for m in range(0, 600, 60):
+        values.append(cal.instant(date(2027, 1, 5), m))
+        assert 1 <= len(cal._instants) <= 3
     assert values == [utc(2027, 1, 4, 23) + timedelta(hours=h) for h in range(10)]
     assert [cal.instant(date(2027, 1, 5), m) for m in range(0, 600, 60)] == values
+
+
+def test_instants_are_computed_once_per_date_and_minute() -> None:
+    cal = Company().calendar()
+    first = cal.instant(date(2027, 1, 5), 540)
+    assert cal.instant(date(2027, 1, 5), 540) is first
+    assert cal.day_start(date(2027, 1, 5)) is cal.instant(date(2027, 1, 5), 0)
 
 
 class _NoOffset(tzinfo):

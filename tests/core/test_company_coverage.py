@@ -213,10 +213,10 @@ def test_the_first_window_that_matches_decides() -> None:
 def test_pipeline_level_overrides_and_override_edges_are_change_points() -> None:
     wide = override(1, "zed", berlin(2027, 1, 5, 10, 30), berlin(2027, 1, 5, 11), pipeline="adjacent")
     a = ask("adjacent", berlin(2027, 1, 5, 10), (wide,))
-    assert a.until == berlin(2027, 1, 5, 10, 30)
+    assert a.until == berlin(2027, 1, 5, 10, 30) and a.until.tzinfo is UTC
     b = ask("adjacent", berlin(2027, 1, 5, 10, 30), (wide,))
     assert b.primary == Holder("zed", SlotRef("trio"), 1) and b.secondary == Holder("zed", SlotRef("solo"), 1)
-    assert b.until == berlin(2027, 1, 5, 11)
+    assert b.until == berlin(2027, 1, 5, 11) and b.until.tzinfo is UTC
     assert ask("lonely", berlin(2027, 1, 5, 10, 30), (wide,)).primary == Holder("a1", SlotRef("trio"))
 
 

@@ -67,7 +67,7 @@ def _week(directory: Directory, tz: ZoneInfo, rotation: str, at: datetime) -> in
         return datetime.combine(rot.anchor.date() + timedelta(days=k * rot.period_days), rot.anchor.time(),
                                 tzinfo=tz).astimezone(UTC)
 
-    k = 0
+    k = (at.date() - rot.anchor.date()).days // rot.period_days  # a guess; the loops settle it
     while start(k) > at:
         k -= 1
     while start(k + 1) <= at:

@@ -77,6 +77,30 @@ def test_weeks_start_at_the_local_handoff() -> None:
     assert week_index(TRIO, berlin(2026, 12, 28, 8), BERLIN) == -2
 
 
+@pytest.mark.parametrize(
+    ("zone", "anchor"),
+    [
+        ("Asia/Tokyo", datetime(2027, 1, 4, 6, 0)),  # 21:00 UTC the day before: the UTC date lags
+        ("Pacific/Kiritimati", datetime(2027, 1, 4, 9, 0)),  # UTC+14
+        ("America/New_York", datetime(2027, 1, 4, 21, 0)),  # 02:00 UTC the day after: the UTC date leads
+        ("Pacific/Pago_Pago", datetime(2027, 1, 4, 9, 0)),  # UTC-11
+    ],
+)
+def test_week_index_on_either_side_of_utc(zone: str, anchor: datetime) -> None:
+    tz = ZoneInfo(zone)
+    rot = acme().rotation("far", ["f1", "f2", "f3"], anchor=anchor).rotations["far"]
+    for k in (-8, -1, 0, 1, 2, 30):
+        start = week_start(rot, k, tz)
+        assert start.astimezone(tz).replace(tzinfo=None) == anchor + timedelta(days=7 * k)
+        for at in (start, start + timedelta(minutes=1), start + timedelta(hours=3), start + timedelta(days=1)):
+            assert week_index(rot, at, tz) == k
+        for at in (start - timedelta(microseconds=1), start - timedelta(hours=3), start - timedelta(days=1)):
+            assert week_index(rot, at, tz) == k - 1
+    daily = acme().rotation("d", ["d1"], anchor=anchor, period_days=1).rotations["d"]
+    start = week_start(daily, 5, tz)
+    assert week_index(daily, start, tz) == 5 and week_index(daily, start - timedelta(seconds=1), tz) == 4
+
+
 def test_other_periods() -> None:
     d = acme().rotation("fortnight", ["f1", "f2"], period_days=14).rotation("daily", ["d1", "d2", "d3"], period_days=1)
     fortnight, daily = d.rotations["fortnight"], d.rotations["daily"]
