@@ -33,6 +33,14 @@ def test_holidays_of_another_country_are_named_in_english() -> None:
     assert bavaria.day_type(date(2027, 1, 6)) is DayType.HOLIDAY
 
 
+def test_holiday_names_are_english_whatever_the_machine_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):  # what gettext reads without a language
+        monkeypatch.setenv(var, "de_DE.UTF-8")
+    cal = Company().calendar()
+    assert cal.holiday(date(2027, 1, 1)) == "New Year's Day"  # not "Neujahr"
+    assert cal.holiday(date(2027, 12, 25)) == "Christmas Day"
+
+
 def test_extra_days_join_only_new_names_and_only_in_their_year() -> None:
     cal = Company(extra_holidays=[
         (date(2026, 6, 1), "Last year's outing"),
