@@ -1,4 +1,5 @@
-"""Every core test starts with cold caches: the rotation's week starts and every calendar's
+"""Every core test starts with cold caches: the rotation's week starts and on-call week first
+dates, and every calendar's
 holiday tables and local instants (the seed calendar and those built by tests/core/companies.py).
 
 The caches are pure memos, so clearing them changes no answer; it keeps a test from seeing
@@ -22,6 +23,7 @@ from .helpers import CAL
 @pytest.fixture(autouse=True)
 def _cold_caches() -> Iterator[None]:
     rotation._week_start.cache_clear()
+    rotation._week_first.cache_clear()
     for cal in (CAL, *CALENDARS):
         cal._instants.clear()
         cal._holidays.clear()
