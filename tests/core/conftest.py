@@ -1,6 +1,6 @@
 """Every core test starts with cold caches: the rotation's week starts and on-call week first
-dates, and every calendar's
-holiday tables and local instants (the seed calendar and those built by tests/core/companies.py).
+dates, and every calendar's holiday tables and local instants (the seed calendar and those built
+by tests/core/companies.py).
 
 The caches are pure memos, so clearing them changes no answer; it keeps a test from seeing
 values computed by another test. That matters under ``make mutation``: each mutant runs in a
