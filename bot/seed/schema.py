@@ -3,6 +3,7 @@ in ``bot.seed.validate`` so that every message can name where and what."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -31,6 +32,16 @@ def _closest(word: str, choices: Any) -> str:
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@functools.cache
+def _holiday_countries() -> frozenset[str]:
+    """The country codes (and aliases) the holidays package knows, read from its registry:
+    ``holidays.list_supported_countries()`` imports every country's module (about 0.3 s), and a
+    seed is validated each time the CLI reads it back from the database."""
+    from holidays.registry import EntityLoader
+
+    return frozenset(EntityLoader.get_country_codes())
 
 
 class _Model(BaseModel):
@@ -63,10 +74,7 @@ class CalendarIn(_Model):
     @field_validator("holiday_country")
     @classmethod
     def _known_country(cls, v: str) -> str:
-        import holidays
-
-        known = holidays.list_supported_countries()
-        if v.upper() not in known:
+        if v.upper() not in _holiday_countries():
             raise ValueError(f"unknown holiday country '{v}' (an ISO 3166 code the holidays package knows, "
                              "e.g. US, DE, GB)")
         return v.upper()

@@ -12,13 +12,15 @@ _TABLE = table_of(MetaRow)
 
 
 async def get_meta(session: AsyncSession, key: str) -> str | None:
-    return (await session.execute(select(MetaRow.value).where(MetaRow.key == key))).scalar_one_or_none()
+    # Core columns, not ``MetaRow.value``: an ORM select configures every mapper first (about a
+    # fifth of a one-shot CLI answer), and reading a fact needs none of them.
+    return (await session.execute(select(_TABLE.c.value).where(_TABLE.c.key == key))).scalar_one_or_none()
 
 
 async def set_meta(session: AsyncSession, key: str, value: str | None) -> None:
     """Set ``key`` to ``value`` (insert or replace); None deletes it."""
     if value is None:
-        await session.execute(delete(MetaRow).where(MetaRow.key == key))
+        await session.execute(delete(_TABLE).where(_TABLE.c.key == key))
         return
     stmt = dialect_insert(session)(_TABLE).values(key=key, value=value)
     await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))

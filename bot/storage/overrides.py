@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Override
-from bot.storage.tables import OverrideRow
+from bot.storage.tables import OverrideRow, table_of
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -18,7 +18,7 @@ def _aware(name: str, value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _override(row: OverrideRow) -> Override:
+def _override(row: OverrideRow | Row[Any]) -> Override:
     return Override(
         id=row.id, start=row.start, end=row.end, person=row.person, created_at=row.created_at,
         rotation=row.rotation, role=row.role, replaces=row.replaces, pipeline=row.pipeline,
@@ -65,10 +65,9 @@ async def get_override(session: AsyncSession, override_id: int) -> Override | No
 async def overrides_between(session: AsyncSession, start: datetime, end: datetime) -> list[Override]:
     """Overrides overlapping ``[start, end)``, oldest first (by ``created_at``, then id)."""
     start, end = _aware("start", start), _aware("end", end)
-    rows = await session.scalars(
-        select(OverrideRow)
-        .where(OverrideRow.start < end, OverrideRow.end > start)
-        .order_by(OverrideRow.created_at, OverrideRow.id)
+    t = table_of(OverrideRow)  # Core, not the ORM: a read-only question configures no mapper
+    rows = await session.execute(
+        select(t).where(t.c.start < end, t.c.end > start).order_by(t.c.created_at, t.c.id)
     )
     return [_override(r) for r in rows]
 
