@@ -10,16 +10,22 @@ from typing import TYPE_CHECKING
 from bot.clock import clock_from
 from bot.config import Settings
 from bot.render.plain import message_to_text
-from bot.services.ask import ask_line
+from bot.services.ask import Said, ask_line
 
 if TYPE_CHECKING:
     from bot.storage.bootstrap import Database
 
 BANNER = (
-    "On-call console. Type a command as in Slack: /oncall engagement, /oncall profit at saturday, "
-    "/oncall me, /runbook growth, /whoowns clickstream. 'help' lists them, 'exit' quits."
+    "On-call console. Type what you would in Slack: /oncall engagement, /oncall profit at saturday noon, "
+    "/oncall @fe2, /runbook growth, @oncall who owns clickstream? 'help' lists them, 'exit' quits."
 )
 HISTORY = Path.home() / ".oncall_bot_history"
+
+
+def said_text(said: Said) -> str:
+    """An answer as the terminal prints it: the message, then how to say who you are if needed."""
+    text = message_to_text(said.message, said.snapshot.directory)
+    return f"{text}\n{said.who_hint}" if said.who_hint else text
 
 
 def _setup_history() -> None:
@@ -62,7 +68,7 @@ async def run_console(db: Database, settings: Settings, user: str | None = None)
             if line.lower() in ("exit", "quit", ":q"):
                 break
             said = await ask_line(db, settings, line, clock(), user)  # one clock read a command
-            print(message_to_text(said.message, said.snapshot.directory))
+            print(said_text(said))
             print()
     finally:
         if interactive:

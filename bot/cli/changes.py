@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import Command, check_range, parse_instant, person_label, print_json, table, with_db
+from bot.cli.common import Command, check_range, parse_bound, person_label, print_json, table, with_db
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -57,8 +58,14 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime)
     async def go(db: Database) -> int:
         directory = await directory_of(db)
         tz_name = directory.calendar.timezone
-        since = parse_instant(args.since, tz_name, now) if args.since else None
+        since = parse_bound(args.since, tz_name, now, end=False) if args.since else None
         entries = await audit_entries(db, since=since, actor=args.who, actions=args.action, limit=args.limit)
+        if not entries:  # nothing found: one line, exit 1 (and an empty list for --json)
+            if args.json:
+                print_json([])
+            print("oncall-bot: nothing recorded" + (" for that filter" if since or args.who or args.action else " yet"),
+                  file=sys.stderr)
+            return 1
         if args.json:
             print_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "subject": e.subject, "before": e.before, "after": e.after} for e in entries])
@@ -71,8 +78,6 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings, now: datetime)
         title = "Audit trail" + (f" since {local_time(since, tz)}" if since else "") + (
             f" by {args.who}" if args.who else "")
         table(title, ["#", "When", "Who", "Action", "Subject", "Before", "After"], rows)
-        if not entries:
-            print("Nothing recorded" + (" for that filter." if since or args.who or args.action else " yet."))
         return 0
 
     return await with_db(settings, go)
@@ -85,8 +90,8 @@ async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: dateti
 
     async def go(db: Database) -> int:
         tz_name = (await directory_of(db)).calendar.timezone
-        start = parse_instant(args.start, tz_name, now)
-        end = parse_instant(args.end, tz_name, now)
+        start = parse_bound(args.start, tz_name, now, end=False)
+        end = parse_bound(args.end, tz_name, now, end=True)
         check_range(start, end)
         directory, report = await fairness_report(db, start, end)
         if args.json:

@@ -44,6 +44,20 @@ def parse_instant(text: str | None, tz_name: str, now: datetime) -> datetime:
         raise CliError(str(exc)) from None
 
 
+def parse_bound(text: str, tz_name: str, now: datetime, *, end: bool) -> datetime:
+    """``text`` as ``--from``/``--since`` (``end`` False) or ``--to`` (``end`` True) read it, in UTC:
+    as ``--at`` does, except that a date without a time is the whole day (``--from DATE`` its
+    start, ``--to DATE`` the next day's start, so the day is included). ``CliError`` if bad."""
+    from zoneinfo import ZoneInfo
+
+    from bot.core.when import WhenError, parse_bound
+
+    try:
+        return parse_bound(text, now, ZoneInfo(tz_name), end=end).astimezone(UTC)
+    except WhenError as exc:
+        raise CliError(str(exc)) from None
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 

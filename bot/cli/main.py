@@ -96,7 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     now = clock_from(settings.clock_start)()  # the one clock read of a CLI invocation
     try:
-        return asyncio.run(COMMANDS[args.command](args, settings, now))
+        code = asyncio.run(COMMANDS[args.command](args, settings, now))
+        sys.stdout.flush()  # here, so that a closed pipe is seen while it can still be handled
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except CliError as exc:
         print(f"oncall-bot: {exc}", file=sys.stderr)
         return 2
@@ -112,3 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"oncall-bot: {exc}", file=sys.stderr)
             return 2
         raise
+
+
+def _reader_went_away() -> int:
+    """``oncall-bot seed schema | head``: the reader closed the pipe. Stop quietly, as a Unix
+    tool killed by SIGPIPE does (exit 141), and keep Python from failing again on the final flush."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from bot.cli.common import (
     check_range,
     holder_name,
     load_snapshot,
+    parse_bound,
     parse_instant,
     pipeline_id,
     print_json,
@@ -67,8 +69,8 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings, now: dateti
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings)
         tz_name = snap.directory.calendar.timezone
-        start = parse_instant(args.start, tz_name, now)
-        end = parse_instant(args.end, tz_name, now)
+        start = parse_bound(args.start, tz_name, now, end=False)
+        end = parse_bound(args.end, tz_name, now, end=True)
         check_range(start, end)
         pid = pipeline_id(snap, args.pipeline)
         segs = schedule(snap.directory, snap.calendar, pid, start, end, snap.overrides)
@@ -109,14 +111,16 @@ async def cmd_owners(args: argparse.Namespace, settings: Settings, now: datetime
         hits = find_owners(snap.directory, args.query)
         if args.json:
             print_json([owner_hit_json(snap.directory, h) for h in hits])
-            return 0
+            if not hits:
+                print(f"oncall-bot: nothing I know of holds '{args.query}'", file=sys.stderr)
+            return 0 if hits else 1  # 1: nothing found (2 is a mistake in what was typed)
         return _print_answer(snap, f"/whoowns {args.query}", now, None)
 
     return await with_db(settings, go)
 
 
 def _print_answer(snap: Snapshot, line: str, now: datetime, user: str | None) -> int:
-    from bot.commands.results import NotFound, Problem
+    from bot.commands.results import NotFound, OwnersReport, Problem
     from bot.render.blocks import render_result
     from bot.render.plain import message_to_text
     from bot.services.queries import ask_snapshot
@@ -124,17 +128,19 @@ def _print_answer(snap: Snapshot, line: str, now: datetime, user: str | None) ->
     asked = ask_snapshot(snap, line, now, user)
     msg = render_result(snap.directory, snap.calendar.tz, asked.result, user)
     print(message_to_text(msg, snap.directory))
-    return 2 if isinstance(asked.result, Problem | NotFound) else 0
+    if isinstance(asked.result, Problem | NotFound):
+        return 2
+    return 1 if isinstance(asked.result, OwnersReport) and not asked.result.hits else 0
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
-    from bot.render.plain import message_to_text
+    from bot.console import said_text
     from bot.services.ask import ask_line
 
     async def go(db: Database) -> int:
         said = await ask_line(db, settings, args.text, now, args.user)
-        print(message_to_text(said.message, said.snapshot.directory))
-        return 2 if said.user_error else 0
+        print(said_text(said))
+        return 2 if said.user_error else 1 if said.nothing_found else 0
 
     return await with_db(settings, go)
 

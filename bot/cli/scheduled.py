@@ -11,7 +11,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import CliError, Command, check_range, iso, parse_instant, person_names, print_json, table, with_db
+from bot.cli.common import (
+    CliError,
+    Command,
+    check_range,
+    iso,
+    parse_bound,
+    parse_instant,
+    person_names,
+    print_json,
+    table,
+    with_db,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -99,24 +110,15 @@ def occurrence_json(occ: Any) -> dict[str, Any]:
     }
 
 
-def _range_bound(text: str, snap: Snapshot, now: datetime) -> datetime:
-    """A bare date is its local midnight; anything else as ``--at`` reads it."""
-    from datetime import date
-
-    try:
-        return snap.calendar.day_start(date.fromisoformat(text.strip()))
-    except ValueError:
-        return parse_instant(text, snap.directory.calendar.timezone, now)
-
-
 async def cmd_calendar(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
     from bot.core.recurrence import occurrences
     from bot.services.queries import load_snapshot
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
-        start = _range_bound(args.start, snap, now)
-        end = _range_bound(args.end, snap, now)
+        tz_name = snap.directory.calendar.timezone
+        start = parse_bound(args.start, tz_name, now, end=False)
+        end = parse_bound(args.end, tz_name, now, end=True)
         check_range(start, end)
         occs = occurrences(snap.directory, snap.calendar, start, end, snap.overrides)
         if args.json:

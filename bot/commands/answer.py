@@ -64,6 +64,9 @@ def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = N
             return OncallReport(at, answers, command.at is not None)
         found = resolve_pipeline(snap, command.pipeline)
         if isinstance(found, NotFound):
+            person = resolve_person(snap, command.pipeline, user) if command.at is None else None
+            if isinstance(person, Person):  # "/oncall fe2", "/oncall Fay Ellis": a person, not a pipeline
+                return person_report(snap, person, now, is_self=person.id == user)
             return found
         return OncallReport(at, (oncall_at(d, cal, found.id, at, ov),), command.at is not None)
     if isinstance(command, OncallSchedule):

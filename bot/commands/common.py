@@ -16,6 +16,10 @@ MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 """A Slack user mention, ``<@U123>`` or ``<@U123|name>``; group 1 is the user id."""
 
 
+UNKNOWN_USER = "I don't know who you are here: your Slack user is not in the seed's people."
+"""What "me" answers when the asker is not a person of the directory (terminals add how to say who)."""
+
+
 class UsageError(ValueError):
     """What the user typed does not fit the command; the message says how to fix it."""
 
@@ -37,7 +41,7 @@ def resolve_person(snap: Snapshot, text: str, user: str | None) -> Person | NotF
     people = snap.directory.people
     if text.lower() == "me":
         if user is None or user not in people:
-            return Problem("I don't know who you are here: your Slack user is not in the seed's people.", "/oncall")
+            return Problem(UNKNOWN_USER, "/oncall")
         return people[user]
     slack_id = mention_user_id(text)
     if slack_id is not None:

@@ -17,6 +17,13 @@ _POLITE = re.compile(
 _TRAILING = re.compile(r"(?:[\s?!.,]|\b(?:please|pls|thanks|thank you)\b)+$", re.IGNORECASE)
 _LEADING_FILLER = re.compile(r"^(?:(?:for|of|the)\s+)+", re.IGNORECASE)
 _ON_CALL = r"on[\s-]?call"
+# A person: a Slack mention, or "@" and what was typed (an id, a name, "@Fay Ellis") that Slack
+# left as text because it did not turn it into a mention.
+_PERSON = r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|@[^\s@<>][^@<>]*?"
+_BOT_NAME = re.compile(r"^@(?:oncall-bot|on-call|oncall|bot)(?=$|[\s,:])[\s,:]*", re.IGNORECASE)
+NOT_UNDERSTOOD = ("I did not catch that. Ask me like `@oncall who is on call for growth?`, "
+                  "`@oncall who owns clickstream?` or `@oncall runbook profit`.")
+"""The answer to a mention that is not a question the bot knows (the command list follows it)."""
 
 # (pattern, template) in order; the first that matches wins. ``{0}``... are the pattern's groups.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -26,8 +33,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # people: "am I on call", "when am I on call", "my shifts", "is @dana on call"
         (rf"^(?:when\s+)?am\s+i\s+{_ON_CALL}(?:\s+next)?$", "/oncall me"),
         (r"^(?:my\s+(?:shifts|rota|rotation|schedule|roles))$", "/oncall me"),
-        (rf"^(?:when\s+)?is\s+(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)\s+{_ON_CALL}(?:\s+next)?$", "/oncall {0}"),
-        (r"^(?:shifts|schedule|rota|roles)\s+(?:of|for)\s+(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)$", "/oncall {0}"),
+        (rf"^(?:when\s+)?is\s+({_PERSON})\s+{_ON_CALL}(?:\s+next)?$", "/oncall {0}"),
+        (rf"^(?:shifts|schedule|rota|roles)\s+(?:of|for)\s+({_PERSON})$", "/oncall {0}"),
         # schedules: "schedule for growth 4", "growth schedule"
         (r"^(?:show\s+)?(?:the\s+)?schedule\s+(?:for\s+|of\s+)?(.+)$", "/oncall schedule {0}"),
         (r"^(.+?)\s+schedule$", "/oncall schedule {0}"),
@@ -66,7 +73,11 @@ def mention_command(text: str, bot_user_id: str | None = None) -> str | None:
     ``text`` is the event's text, e.g. ``"<@UBOT> who is on call for growth?"``. The line is in
     the form ``bot.services.queries.ask_snapshot`` takes: ``"/oncall growth"``, ``"help"``...
     """
-    body = strip_mentions(text, bot_user_id)
+    return question_command(strip_mentions(text, bot_user_id))
+
+
+def question_command(body: str) -> str | None:
+    """The command line a question (a mention's text without the mention) asks for, or None."""
     body = _POLITE.sub("", body)
     body = _TRAILING.sub("", body).strip()
     if not body:
@@ -89,3 +100,24 @@ def mention_command(text: str, bot_user_id: str | None = None) -> str | None:
             return None
         return template.format(*groups)
     return None
+
+
+def console_command(line: str) -> str | None:
+    """A line typed into the console or ``oncall-bot ask``, as the command line it asks for.
+
+    Whatever Slack accepts: a slash command as typed ("/oncall growth"); a question, with or
+    without the bot's name in front ("@oncall who owns clickstream?", "who is on call for
+    growth?"), read as the mention would be; otherwise the words are ``/oncall`` arguments
+    ("growth at saturday", "@fe2", "me"). None when the line is addressed to the bot ("@oncall
+    ...") but is not a question it knows, as for a mention (answer ``NOT_UNDERSTOOD``).
+    """
+    text = " ".join(line.split())
+    named = _BOT_NAME.match(text)
+    if named is not None:
+        text = text[named.end():]
+    if text.startswith("/"):
+        return text
+    command = question_command(text)
+    if command is not None:
+        return command
+    return None if named is not None else text

@@ -9,6 +9,7 @@ from bot.commands.changes import HELP_LINES as CHANGE_HELP_LINES
 from bot.commands.changes import ChangeCommand, parse_change
 from bot.commands.common import UsageError as UsageError  # (re-exported: callers catch it from here)
 from bot.commands.common import mention_user_id as mention_user_id
+from bot.core.when import WEEKDAY_RULE
 
 COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
 
@@ -26,7 +27,7 @@ class OncallPipeline:
 
 @dataclass(frozen=True, slots=True)
 class OncallPerson:
-    who: str  # "me", a Slack mention "<@U123|name>", a person id or a name
+    who: str  # "me", a Slack mention "<@U123|name>", "@" and a person id, name or handle, or those without "@"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,10 @@ def _parse_oncall(args: str) -> Command:
         return OncallPerson("me")
     if mention_user_id(words[0]) and len(words) == 1:
         return OncallPerson(words[0])
-    if head == "who" and len(words) == 2:
-        return OncallPerson(words[1])
+    if args.startswith("@") and len(args) > 1:  # "@fe2", "@Fay Ellis": typed, not turned into a mention
+        return OncallPerson(args)
+    if head == "who" and len(words) >= 2:
+        return OncallPerson(" ".join(words[1:]))
     if head == "schedule":
         if len(words) < 2:
             raise UsageError("Which pipeline? Try `/oncall schedule engagement 4`.", "/oncall")
@@ -133,13 +136,21 @@ def _parse_oncall(args: str) -> Command:
     return OncallPipeline(args)
 
 
+TIMES_RULE = (
+    'WHEN is "now", "14:00", "noon", "midnight" (the start of the day), "today", "tomorrow", "yesterday", '
+    '"saturday", "next monday 8am", "dec 25", or ISO. ' + WEEKDAY_RULE + " A day without a time is its 12:00 "
+    "for a moment (`at saturday`) and the whole day in a range (`away dec 24 dec 26`, `--to 2026-12-31`)."
+)
+"""How times are read, as ``help`` and README state it."""
+
 HELP_TEXT: dict[str, list[tuple[str, str]]] = {
     "/oncall": [
         ("/oncall", "who is on call for every pipeline now"),
         ("/oncall PIPELINE", "primary and backup now, until when, and who is next"),
-        ("/oncall PIPELINE at WHEN", 'at any time: "tomorrow 10:00", "saturday", "next monday 8am", "dec 25", ISO'),
+        ("/oncall PIPELINE at WHEN", 'at any time: "tomorrow 10:00", "saturday noon", "yesterday", "next monday 8am", '
+                                     '"dec 25", ISO; a day alone is its 12:00'),
         ("/oncall at WHEN", "every pipeline at that time"),
-        ("/oncall me  ·  /oncall @someone", "roles this week and next shifts"),
+        ("/oncall me  ·  /oncall @someone", "roles this week and next shifts (@ an id, a name or a mention)"),
         ("/oncall schedule PIPELINE [WEEKS]", "the coming weeks (default 2, at most 12)"),
         *CHANGE_HELP_LINES,
     ],

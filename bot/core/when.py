@@ -1,4 +1,4 @@
-"""Reading the times people type ("tomorrow 10:00", "saturday", "next monday 8am", "dec 25",
+"""Reading the times people type ("tomorrow 10:00", "saturday noon", "next monday 8am", "dec 25",
 ISO dates and times) as instants in the company zone. Pure: ``now`` is given."""
 
 from __future__ import annotations
@@ -32,11 +32,22 @@ class WhenError(ValueError):
 
 
 HELP = 'an ISO date or time (2026-12-25, 2026-12-25T10:00), "now", "today 14:00", "tomorrow 10:00", ' \
-       '"saturday", "next monday 8am", "dec 25", "dec 25 9am"'
+       '"yesterday noon", "saturday", "next monday 8am", "dec 25", "dec 25 9am"'
+_NAMED_CLOCKS = {"noon": time(12), "midday": time(12), "midnight": time(0)}
+
+WEEKDAY_RULE = (
+    'A weekday name ("monday", "this monday") is the next such day from today on, today included; '
+    '"next monday" is the first Monday after today (so on a Monday: "monday" is today, '
+    '"next monday" in 7 days).'
+)
+"""The rule for weekday names, as README and ``help`` state it."""
 
 
 def _clock(text: str) -> time | None:
-    m = _TIME.match(text.strip())
+    text = text.strip().removeprefix("at ").strip()
+    if text in _NAMED_CLOCKS:
+        return _NAMED_CLOCKS[text]
+    m = _TIME.match(text)
     if not m:
         return None
     hour, minute, ampm = int(m.group(1)), int(m.group(2) or 0), m.group(3)
@@ -53,18 +64,40 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """The instant ``text`` names, as an aware datetime in ``tz``.
 
     A day without a time means that day's 12:00 local (the middle of the working day, so "saturday"
-    shows weekend coverage rather than the night before). A weekday name means its next occurrence
-    after today ("next monday" the same); "today"/"tomorrow" and a time alone are relative to
-    ``now`` in ``tz``; a month-day without a year is the next such date on or after today. ISO text
-    with an offset is taken as given; without one it is local to ``tz``. Raises ``WhenError``.
+    shows weekend coverage rather than the night before). Weekday names follow ``WEEKDAY_RULE``;
+    "today", "tomorrow", "yesterday" and a time alone are relative to ``now`` in ``tz``; "noon" is
+    12:00 and "midnight" 00:00, the start of the day named; a month-day without a year is the next
+    such date on or after today. ISO text with an offset is taken as given; without one it is local
+    to ``tz``. Raises ``WhenError``.
     """
+    at, has_time = _parse(text, now, tz)
+    return at if has_time else datetime.combine(at.date(), time(12), tzinfo=tz)
+
+
+def parse_bound(text: str, now: datetime, tz: ZoneInfo, *, end: bool) -> datetime:
+    """One end of a range (``--from``, ``--to``, ``--since``): as ``parse_when`` reads it, except
+    that a day without a time means the whole day: its start for a start (``end`` False), the
+    next day's start for an end, so that ``--to 2026-12-31`` includes December 31."""
+    at, has_time = _parse(text, now, tz)
+    if has_time:
+        return at
+    return datetime.combine(at.date() + timedelta(days=1 if end else 0), time(0), tzinfo=tz)
+
+
+def names_a_time(text: str, now: datetime, tz: ZoneInfo) -> bool:
+    """Whether ``text`` names a time of day (not only a day); ``WhenError`` when it is not a time."""
+    return _parse(text, now, tz)[1]
+
+
+def _parse(text: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, bool]:
+    """The instant ``text`` names (a day alone: its 00:00) and whether it named a time of day."""
     raw = " ".join(text.strip().lower().split())
     if not raw:
         raise WhenError(f"empty time: try {HELP}")
     local_now = now.astimezone(tz)
     today = local_now.date()
     if raw == "now":
-        return local_now
+        return local_now, True
     try:
         iso = datetime.fromisoformat(text.strip().upper().replace(" ", "T", 1) if "T" not in text else text.strip())
     except ValueError:
@@ -72,10 +105,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if iso is not None:
         if iso.tzinfo is None:
             if len(text.strip()) == 10:
-                iso = datetime.combine(iso.date(), time(12), tzinfo=tz)
-            else:
-                iso = iso.replace(tzinfo=tz)
-        return iso.astimezone(tz)
+                return datetime.combine(iso.date(), time(0), tzinfo=tz), False
+            iso = iso.replace(tzinfo=tz)
+        return iso.astimezone(tz), True
 
     words = raw.split(" ")
     day: date | None = None
@@ -84,10 +116,12 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         day, rest = today, words[1:]
     elif words[0] == "tomorrow":
         day, rest = today + timedelta(days=1), words[1:]
+    elif words[0] == "yesterday":
+        day, rest = today - timedelta(days=1), words[1:]
     elif words[0] in ("next", "this") and len(words) > 1 and words[1] in _WEEKDAYS:
-        day, rest = _next_weekday(today, _WEEKDAYS[words[1]]), words[2:]
+        day, rest = _weekday(today, _WEEKDAYS[words[1]], after_today=words[0] == "next"), words[2:]
     elif words[0] in _WEEKDAYS:
-        day, rest = _next_weekday(today, _WEEKDAYS[words[0]]), words[1:]
+        day, rest = _weekday(today, _WEEKDAYS[words[0]], after_today=False), words[1:]
     elif words[0] in _MONTHS and len(words) > 1 and words[1].rstrip(",").isdigit():
         day, rest = _month_day(today, _MONTHS[words[0]], int(words[1].rstrip(","))), words[2:]
         if rest and rest[0].isdigit() and len(rest[0]) == 4:
@@ -99,18 +133,19 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         at = _clock(clock_text)
         if at is None:
             raise WhenError(f"'{text}' is not a time I understand: try {HELP}")
-        return datetime.combine(today, at, tzinfo=tz)
+        return datetime.combine(today, at, tzinfo=tz), True
     if not clock_text:
-        return datetime.combine(day, time(12), tzinfo=tz)
+        return datetime.combine(day, time(0), tzinfo=tz), False
     at = _clock(clock_text)
     if at is None:
-        raise WhenError(f"'{clock_text}' is not a time of day: try 10:00, 8am or 5:30pm")
-    return datetime.combine(day, at, tzinfo=tz)
+        raise WhenError(f"'{clock_text}' is not a time of day: try 10:00, 8am, 5:30pm, noon or midnight")
+    return datetime.combine(day, at, tzinfo=tz), True
 
 
-def _next_weekday(today: date, weekday: int) -> date:
+def _weekday(today: date, weekday: int, *, after_today: bool) -> date:
+    """The next ``weekday`` from ``today`` on (``after_today``: strictly after today)."""
     ahead = (weekday - today.weekday()) % 7
-    return today + timedelta(days=ahead or 7)
+    return today + timedelta(days=7 if after_today and ahead == 0 else ahead)
 
 
 def _safe_date(year: int, month: int, day: int) -> date:

@@ -18,7 +18,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands.parse import HELP_TEXT
+from bot.commands.mention import NOT_UNDERSTOOD
+from bot.commands.parse import HELP_TEXT, TIMES_RULE
 from bot.commands.results import (
     HelpReport,
     NotFound,
@@ -355,7 +356,15 @@ def render_help(command: str) -> Message:
     topics = [command] if command in HELP_TEXT else list(HELP_TEXT)
     lines = [f"`{usage}` · {what}" for t in topics for usage, what in HELP_TEXT[t]]
     text = "Here is what I answer:" if len(topics) > 1 else f"How to use {command}:"
-    return Message(text, (_section(text + "\n" + "\n".join(lines)),))
+    blocks = [_section(text + "\n" + "\n".join(lines))]
+    if "/oncall" in topics:
+        blocks.append(_section(f"_Times:_ {TIMES_RULE}"))
+    return Message(text, tuple(blocks))
+
+
+def render_not_understood() -> Message:
+    """The answer to a mention (or a console line to ``@oncall``) that is not a question I know."""
+    return Message(NOT_UNDERSTOOD, (_section(NOT_UNDERSTOOD), *render_help("").blocks))
 
 
 def render_problem(problem: Problem) -> Message:

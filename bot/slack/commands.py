@@ -12,12 +12,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.commands.mention import mention_command
 from bot.commands.results import NotFound, Problem
-from bot.render.blocks import Message, render_help, render_problem, render_result
+from bot.render.blocks import Message, render_not_understood, render_problem, render_result
 from bot.render.ids import Action
 from bot.services.queries import ask_snapshot
 from bot.slack.context import BotContext
@@ -196,9 +196,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
 
 def not_understood() -> Message:
     """The answer to a mention that is not a question the bot knows, with the commands it knows."""
-    text = ("I did not catch that. Ask me like `@oncall who is on call for growth?`, "
-            "`@oncall who owns clickstream?` or `@oncall runbook profit`.")
-    return Message(text, (SectionBlock(text=MarkdownTextObject(text=text)), *render_help("").blocks))
+    return render_not_understood()
 
 
 def _is_ephemeral(body: dict[str, Any]) -> bool:

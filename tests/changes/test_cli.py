@@ -51,8 +51,9 @@ def test_audit_json(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert data[0]["before"]["on_call"][0]["person"] == "fin1"
     assert main(["audit", "--who", "acc2", "--json"]) == 0
     assert [e["action"] for e in json.loads(capsys.readouterr().out)] == ["change.refused"]
-    assert main(["audit", "--since", "2099-01-01", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert main(["audit", "--since", "2099-01-01", "--json"]) == 1  # nothing found: exit 1, one line
+    out = capsys.readouterr()
+    assert json.loads(out.out) == [] and out.err == "oncall-bot: nothing recorded for that filter\n"
     assert main(["audit", "--action", "change.refused", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
 

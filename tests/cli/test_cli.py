@@ -64,10 +64,12 @@ def test_oncall_all_pipelines_on_thanksgiving(env: dict[str, str]) -> None:
 
 def test_schedule_tiles_the_range(env: dict[str, str]) -> None:
     segs = json.loads(run(env, "schedule", "growth", "--from", "2026-11-27", "--to", "2026-12-01", "--json").stdout)
-    assert segs[0]["start"] == "2026-11-27T17:00:00+00:00" and segs[-1]["end"] == "2026-12-01T17:00:00+00:00"
+    # Dates alone are whole days: from Nov 27 00:00 EST to the end of Dec 1 (Dec 2 00:00 EST).
+    assert segs[0]["start"] == "2026-11-27T05:00:00+00:00" and segs[-1]["end"] == "2026-12-02T05:00:00+00:00"
     for a, b in itertools.pairwise(segs):
         assert a["end"] == b["start"]
-    assert [s["covered"] for s in segs] == [False, True, False, True]
+    assert [s["covered"] for s in segs] == [False, True, False, True, False]
+    assert segs[3] == segs[3] | {"start": "2026-12-01T14:00:00+00:00", "end": "2026-12-01T22:00:00+00:00"}
 
 
 def test_human_output_names_the_zone(env: dict[str, str]) -> None:
