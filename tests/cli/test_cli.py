@@ -209,3 +209,75 @@ def test_seed_check_passes_every_example(env: dict[str, str]) -> None:
     for path in sorted((ROOT / "data" / "examples").glob("*.yaml")):
         out = run(env, "seed", "check", str(path))
         assert out.returncode == 0 and out.stdout.endswith("OK (2 pipelines, 10 people, 3 rotations)\n"), out.stderr
+# --- issue 11 §4: a console and CLI that understand people ---------------------------------------
+
+
+def test_console_answers_mentions_people_and_times(env: dict[str, str]) -> None:
+    lines = ["@oncall who owns clickstream?", "@oncall who is on call for growth?", "/oncall @fe2",
+             "/oncall @Fay Ellis", "/oncall growth at saturday noon", "/oncall growth at yesterday", "exit"]
+    out = run(env, "console", stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert "I don't know a pipeline" not in out.stdout and "is not a time" not in out.stdout
+    assert "Frontend" in out.stdout  # clickstream's owners
+    assert "Growth" in out.stdout
+    assert out.stdout.count("Fay Ellis") >= 2  # both person lines answered about her
+
+
+def test_console_me_without_user_says_how_to_be_someone(env: dict[str, str]) -> None:
+    out = run(env, "console", stdin="/oncall me\n")
+    assert out.returncode == 0
+    assert "I don't know who you are" in out.stdout and "--user" in out.stdout
+    assert run(env, "ask", "/oncall me").returncode == 2
+
+
+def test_console_fairness_and_calendar_are_terminal_text(env: dict[str, str]) -> None:
+    out = run(env, "console", "--user", "de2", stdin="/oncall fairness\n/oncall calendar\n")
+    assert out.returncode == 0, out.stderr
+    assert "```" not in out.stdout and "Finance Team" in out.stdout
+    links = [w for w in out.stdout.split() if w.startswith(("http://", "(http://"))]
+    assert links and len(links) == len(set(links))  # every link once
+
+
+def test_ask_not_understood_mention_is_a_user_error(env: dict[str, str]) -> None:
+    out = run(env, "ask", "@oncall what is the weather")
+    assert out.returncode == 2 and "I did not catch that" in out.stdout
+
+
+def test_nothing_found_exits_1_with_one_line(env: dict[str, str]) -> None:
+    text = run(env, "owners", "nonsense")
+    assert text.returncode == 1 and len(text.stdout.strip().splitlines()) == 1
+    assert "nonsense" in text.stdout
+    js = run(env, "owners", "nonsense", "--json")
+    assert js.returncode == 1 and json.loads(js.stdout) == []
+    assert js.stderr.strip().splitlines()[-1] == "oncall-bot: nothing I know of holds 'nonsense'"
+    assert run(env, "ask", "/whoowns nonsense").returncode == 1
+    assert run(env, "owners", "clickstream").returncode == 0
+
+
+def test_closed_pipe_ends_quietly(env: dict[str, str]) -> None:
+    run(env, "oncall", "--json")  # create the database first
+    for args in (["seed", "schema"], ["seed", "export"]):
+        proc = subprocess.Popen([EXE, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()  # as `| head -c 10` does
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+        assert "Traceback" not in err and "BrokenPipeError" not in err, err
+        assert proc.returncode in (0, 141)
+
+
+def test_a_bare_date_is_a_whole_day_in_every_range(env: dict[str, str]) -> None:
+    # calendar --to DATE includes that day: the Dec 31 occurrences are there.
+    day = json.loads(run(env, "calendar", "--from", "2026-12-31", "--to", "2026-12-31", "--json").stdout)
+    wider = json.loads(run(env, "calendar", "--from", "2026-12-31T00:00", "--to", "2027-01-01T00:00", "--json").stdout)
+    assert day == wider and len(day) == 2 and {o["at"] for o in day} == {"2026-12-31T14:00:00+00:00"}
+    # fairness: the same range whether said with dates or with the days' midnights
+    dates = json.loads(run(env, "fairness", "--from", "2026-11-02", "--to", "2026-11-08", "--json").stdout)
+    times = json.loads(run(env, "fairness", "--from", "2026-11-02T00:00", "--to", "2026-11-09T00:00", "--json").stdout)
+    assert dates == times and dates["to"] == "2026-11-09T05:00:00+00:00"
+    # schedule --to DATE ends at the next midnight; --at DATE is that day's 12:00
+    segs = json.loads(run(env, "schedule", "profit", "--from", "2026-12-31", "--to", "2026-12-31", "--json").stdout)
+    assert segs[0]["start"] == "2026-12-31T05:00:00+00:00" and segs[-1]["end"] == "2027-01-01T05:00:00+00:00"
+    at = json.loads(run(env, "oncall", "profit", "--at", "2026-12-31", "--json").stdout)
+    assert at["at"] == "2026-12-31T17:00:00+00:00"
