@@ -85,14 +85,13 @@ async def load_snapshot(db: Database, settings: Settings) -> Snapshot:
 
 def pipeline_id(snap: Snapshot, text: str) -> str:
     """The id of the pipeline ``text`` names; ``CliError`` with suggestions when none."""
-    from bot.commands.answer import resolve_pipeline
-    from bot.commands.results import NotFound
+    from bot.core.search import find_pipeline
 
-    found = resolve_pipeline(snap, text)
-    if isinstance(found, NotFound):
-        hint = f" Did you mean {' or '.join(found.suggestions)}?" if found.suggestions else ""
-        raise CliError(f"unknown pipeline '{text}'.{hint} Pipelines: {', '.join(found.choices)}")
-    return found.id
+    match = find_pipeline(snap.directory, text)
+    if match.pipeline is None:
+        hint = f" Did you mean {' or '.join(match.suggestions)}?" if match.suggestions else ""
+        raise CliError(f"unknown pipeline '{text}'.{hint} Pipelines: {', '.join(snap.directory.pipelines)}")
+    return match.pipeline.id
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.commands.answer import answer
-from bot.commands.parse import Help, UsageError, parse_command
-from bot.commands.results import Problem, Result
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database
 from bot.storage.overrides import overrides_between
 from bot.storage.seedstore import load_directory
+
+if TYPE_CHECKING:
+    from bot.commands.results import Result
 
 # Every override is read (they are few): the range spans any instant a question can name.
 _ALL_FROM = datetime(2000, 1, 1, tzinfo=UTC)
@@ -47,6 +48,12 @@ def split_command_line(line: str) -> tuple[str, str]:
 
 def ask_snapshot(snap: Snapshot, line: str, now: datetime, user: str | None) -> Asked:
     """Parse and answer one command line against a loaded snapshot (pure)."""
+    # The command layer is imported here, not above: ``oncall-bot oncall --json`` loads a snapshot
+    # and asks the core directly, and a one-shot answer should not pay for parsing it never does.
+    from bot.commands.answer import answer
+    from bot.commands.parse import Help, UsageError, parse_command
+    from bot.commands.results import Problem
+
     if line.strip().lower() in ("help", "?", "/help"):
         return Asked(answer(Help(""), snap, now, user), snap, now)
     command, text = split_command_line(line)
