@@ -14,11 +14,6 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
 _FENCE = re.compile(r"\n?```\n?")
-_EMOJI = re.compile(r":([a-z_]+):")
-_EMOJIS = {"warning": "⚠", "white_check_mark": "✔", "ballot_box_with_check": "☑", "x": "✘", "no_entry": "⛔",
-           "red_circle": "●", "large_orange_circle": "●", "rotating_light": "🚨", "calendar": "📅",
-           "bell": "🔔", "alarm_clock": "⏰", "hourglass": "⌛", "handshake": "🤝", "wastebasket": "🗑",
-           "chart_with_upwards_trend": "📈"}
 
 
 def mrkdwn_to_text(text: str, directory: Directory) -> str:
@@ -28,8 +23,8 @@ def mrkdwn_to_text(text: str, directory: Directory) -> str:
     text = _USER.sub(lambda m: "@" + by_slack.get(m.group(1), m.group(1)), text)
     text = _LINK.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", text)
     text = _BARE_LINK.sub(r"\1", text)
-    text = _FENCE.sub("\n", text).strip("\n")  # a code block: its lines as they are, without the fences
-    text = _EMOJI.sub(lambda m: _EMOJIS.get(m.group(1), m.group(0)), text)
+    if "```" in text:  # a code block: its lines as they are, without the fences
+        text = _FENCE.sub("\n", text).strip("\n")
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

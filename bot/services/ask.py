@@ -28,10 +28,11 @@ class Said:
     who_hint: str | None = None  # how to say who you are, when "me" was asked by nobody
 
 
-def who_hint(snap: Snapshot) -> str:
+def who_hint(snap: Snapshot, user: str | None = None) -> str:
     """How to say who you are in a terminal: the ``--user`` option, with a person id as example."""
     example = next(iter(snap.directory.people), "PERSON_ID")
-    return (f"Say who you are with --user PERSON_ID (a person id of the seed): `oncall-bot console --user "
+    wrong = f"'{user}' is not a person id of the seed. " if user else ""
+    return (f"{wrong}Say who you are with --user PERSON_ID (a person id of the seed): `oncall-bot console --user "
             f"{example}` or `oncall-bot ask \"/oncall me\" --user {example}`.")
 
 
@@ -50,5 +51,5 @@ async def ask_line(db: Database, settings: Settings, line: str, now: datetime, u
         empty = isinstance(asked.result, OwnersReport) and not asked.result.hits
         said = Said(message, snap, isinstance(asked.result, Problem | NotFound), nothing_found=empty)
     if said.user_error and UNKNOWN_USER in said.message.text and (user is None or user not in snap.directory.people):
-        return Said(said.message, snap, True, who_hint=who_hint(snap))
+        return Said(said.message, snap, True, who_hint=who_hint(snap, user))
     return said

@@ -228,6 +228,8 @@ def test_console_me_without_user_says_how_to_be_someone(env: dict[str, str]) -> 
     assert out.returncode == 0
     assert "I don't know who you are" in out.stdout and "--user" in out.stdout
     assert run(env, "ask", "/oncall me").returncode == 2
+    wrong = run(env, "ask", "/oncall me", "--user", "nobody")
+    assert wrong.returncode == 2 and "'nobody' is not a person id of the seed" in wrong.stdout
 
 
 def test_console_fairness_and_calendar_are_terminal_text(env: dict[str, str]) -> None:

@@ -127,7 +127,6 @@ def test_terminal_text_has_no_fences_and_links_once() -> None:
     assert mrkdwn_to_text(f"<{url}|Profit>", d) == f"Profit ({url})"
     fenced = mrkdwn_to_text("Fairness\n```  shifts\nFinance  25```\n```  shifts\nRisk  0```", d)
     assert "```" not in fenced and "Finance  25" in fenced and "Risk  0" in fenced
-    assert mrkdwn_to_text(":warning: careful", d) == "⚠ careful"
 
 
 def test_fairness_in_the_console_prints_no_fences() -> None:
