@@ -209,6 +209,8 @@ def test_seed_check_passes_every_example(env: dict[str, str]) -> None:
     for path in sorted((ROOT / "data" / "examples").glob("*.yaml")):
         out = run(env, "seed", "check", str(path))
         assert out.returncode == 0 and out.stdout.endswith("OK (2 pipelines, 10 people, 3 rotations)\n"), out.stderr
+
+
 # --- issue 11 §4: a console and CLI that understand people ---------------------------------------
 
 
