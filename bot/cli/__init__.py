@@ -7,6 +7,7 @@
 - ``scheduled``: tick, calendar, checklists, deliveries.
 - ``changes``: audit and fairness.
 - ``ops``: run, doctor, ``db upgrade --lock``.
+- ``people``: people sync (slack_user_id from emails).
 
 Command modules import ``common`` (never ``main``); ``main`` imports them. They may import
 services, render, commands, core, seed, config, ops and Slack's client and server; not storage.

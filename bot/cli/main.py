@@ -13,6 +13,7 @@ from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
+from bot.cli.people import add_people_parser, cmd_people
 from bot.cli.queries import cmd_ask, cmd_console, cmd_oncall, cmd_owners, cmd_runbook, cmd_schedule
 from bot.cli.scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("path")
     ssub.add_parser("schema", help="print the JSON Schema of the seed file")
     add_doctor_parser(sub)
+    add_people_parser(sub)
     return parser
 
 
@@ -75,6 +77,7 @@ COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "db": cmd_db,
     "doctor": cmd_doctor,
+    "people": cmd_people,
     "seed": cmd_seed,
     **SCHEDULED_COMMANDS,
     **CHANGES_COMMANDS,
