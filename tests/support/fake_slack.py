@@ -302,6 +302,9 @@ class FakeSlack:
         self.deleted: list[JsonDict] = []
         self.reactions: list[JsonDict] = []
         self.usergroups: dict[str, JsonDict] = {}
+        # ``plan_upgrade_required`` (free plan), ``permission_denied``/``no_permission`` (the
+        # workspace does not let everyone manage groups): every usergroups.users.update refused.
+        self.usergroup_update_error: str | None = None
         self.usergroup_history: dict[str, list[list[str]]] = {}
         self.views: dict[str, JsonDict] = {}
         self.opened_views: list[JsonDict] = []
@@ -1549,9 +1552,15 @@ class FakeSlack:
         gid = str(prm.get("usergroup") or "")
         if gid not in self.usergroups:
             raise _ApiError("no_such_subteam")
+        if self.usergroup_update_error is not None:  # the workspace refuses every update
+            raise _ApiError(self.usergroup_update_error)
         users = list(dict.fromkeys(_split_ids(prm.get("users"))))
         if not users:
             raise _ApiError("no_users_provided")
+        # Slack refuses guests (restricted accounts) and bots in user groups.
+        if any(self.users.get(u, {}).get(flag) for u in users for flag in ("is_bot", "is_restricted",
+                                                                          "is_ultra_restricted")):
+            raise _ApiError("invalid_users")
         group = self.usergroups[gid]
         group["users"] = users
         group["date_update"] = int(group["date_update"]) + 1

@@ -4,7 +4,8 @@
 - ``config``: ``DeliveryConfig``, ``backoff``, ``Rendered`` and the hook types, ``DeliveryReport``;
 - ``pacing``: ``Limiter`` (per-channel and workspace rates, concurrency, 429 pauses);
 - ``port``: the ``SlackPort`` protocol and ``SendError``;
-- ``slack_port``: ``WebSlackPort`` over Slack's Web API; ``console_port``: ``ConsolePort``.
+- ``slack_port``: ``WebSlackPort`` over Slack's Web API; ``console_port``: ``ConsolePort``;
+- ``usergroups``: a workspace's refusal of user-group updates, remembered and said once.
 
 May import ``bot.core``, ``bot.storage`` and ``bot.ops.logging``; the scheduled-work services,
 transports and jobs import this package. Modules here import their siblings directly, never this

@@ -46,6 +46,13 @@ from bot.services.deliveries.config import (
 )
 from bot.services.deliveries.pacing import Limiter
 from bot.services.deliveries.port import SendError, SlackPort
+from bot.services.deliveries.usergroups import (
+    FIX,
+    group_refusal,
+    remember_refusal,
+    remembered_refusal,
+    workspace_refusal,
+)
 from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
@@ -256,9 +263,7 @@ class Deliverer:
         channel_id = row.channel_id or (parent.channel_id if parent is not None else None)
         try:
             if row.op == "usergroup":
-                users = [str(u) for u in row.payload.get("users", [])]
-                await self._slack(None, lambda: self.port.set_usergroup(row.target, users), report)
-                await self._sent(row, None, None, report)
+                await self._usergroup(row, report)
                 return
             if row.op == "update_checklist":
                 rendered = await self._render(row)
@@ -297,6 +302,41 @@ class Deliverer:
             await self._sent(row, posted_channel, ts, report)
         except SendError as exc:
             await self._failed(row, exc, report, channel_id)
+
+    async def _usergroup(self, row: store.DeliveryRow, report: DeliveryReport) -> None:
+        """A user-group update, unless Slack refused them for the workspace before (said once)."""
+        refused = await remembered_refusal(self.db)
+        if refused is not None:
+            await self._refused(row, f"not sent: {refused}", report)
+            return
+        users = [str(u) for u in row.payload.get("users", [])]
+        try:
+            await self._slack(None, lambda: self.port.set_usergroup(row.target, users), report)
+        except SendError as exc:
+            why = workspace_refusal(exc.error)
+            if why is not None:
+                if await remember_refusal(self.db, str(exc.error), self.now()):
+                    log.warning("user group @%s not updated: %s (%s); %s", row.target.lstrip("@"), why, exc.error, FIX)
+                await self._refused(row, f"{why} ({exc.error})", report)
+                return
+            why = group_refusal(exc.error)
+            if why is None:
+                raise
+            log.warning("delivery %s: user group @%s not updated: %s (%s)", row.key, row.target.lstrip("@"), why,
+                        exc.error)
+            await self._refused(row, f"{why} ({exc.error})", report)
+            return
+        await self._sent(row, None, None, report)
+
+    async def _refused(self, row: store.DeliveryRow, why: str, report: DeliveryReport) -> None:
+        """Slack refuses this delivery for good: ``expired`` now, not retried."""
+        report.expired += 1
+        at = self.now()
+        async with self.db.sessions() as session, session.begin():
+            if await store.record_refused(session, row.id, self.owner, why):
+                await audit.record(session, at=at, actor=None, action="delivery.expired", subject=f"delivery:{row.key}",
+                                   after={"key": row.key, "op": row.op, "target": row.target, "label": row.label,
+                                          "error": why, "attempts": row.attempts, "refused": True})
 
     async def _file(
         self,

@@ -9,12 +9,16 @@ from typing import Any, Protocol
 
 class SendError(Exception):
     """A Slack call failed. ``retry_after``: seconds (a 429). ``definite``: Slack answered, so
-    nothing was posted; False when the outcome is unknown (timeout, connection lost)."""
+    nothing was posted; False when the outcome is unknown (timeout, connection lost). ``error``:
+    Slack's error code when it answered one (``plan_upgrade_required``)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, definite: bool = True) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, definite: bool = True, error: str | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.definite = definite
+        self.error = error
 
 
 class SlackPort(Protocol):

@@ -26,7 +26,8 @@ def _send_error(exc: BaseException) -> SendError:
             except (TypeError, ValueError):
                 retry = 1.0
             return SendError(f"ratelimited (Retry-After {raw})", retry_after=max(retry, 0.0))
-        return SendError(f"slack error {status}: {error}", definite=status < 500)
+        return SendError(f"slack error {status}: {error}", definite=status < 500,
+                         error=str(error) if error else None)
     if isinstance(exc, SendError):
         return exc
     return SendError(f"{type(exc).__name__}: {exc}", definite=False)
@@ -149,7 +150,7 @@ class WebSlackPort:
                 self._groups[str(g.get("handle"))] = str(g["id"])
             gid = self._groups.get(handle)
         if gid is None:
-            raise SendError(f"user group @{handle} not found")
+            raise SendError(f"user group @{handle} not found", error="usergroup_not_found")
         await self._call(self.client.usergroups_users_update(usergroup=gid, users=",".join(users)))
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:

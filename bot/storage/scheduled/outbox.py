@@ -221,6 +221,18 @@ async def record_failed(
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
+async def record_refused(session: AsyncSession, delivery_id: int, owner: str, error: str) -> bool:
+    """Release a leased delivery that Slack refuses for good (no retry can succeed): ``expired``
+    now, with ``error``. False (nothing written) when ``owner`` no longer held it."""
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id, held_or_free(owner))
+        .values(status="expired", last_error=error[:2000], lease_owner=None, lease_until=None, maybe_posted=False)
+        .returning(DeliveryRow.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """Mark ``expired`` the deliveries still waiting past their ``expires_at`` (and not leased by a
     live replica); how many."""
