@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,8 @@ async def test_a_healthy_deployment_is_all_ok(settings: Settings, db: Database, 
     assert checks[:6] == ["config", "database", "schema", "seed file", "seed loaded", "holidays"]
     assert checks[6:8] == ["slack token", "slack scopes"]
     assert "channel #data-profit" in checks and "channel #data-oncall" in checks
-    assert lines[-1] == "OK   people: 15 of 15 people resolve to active Slack users"
+    assert lines[-2] == "OK   people: 15 of 15 people resolve to active Slack users"
+    assert lines[-1] == "OK   user groups: the token may update user groups (re-set @oncall-engagement to its 1 member)"
     assert f"OK   seed loaded: the database holds exactly {SEED_PATH}" in lines
     assert re.search(r"^OK   holidays: US: 1\d in 2026, 1\d in 2027 \(holidays [\d.]+\)$", "\n".join(lines), re.M)
     assert report.summary().startswith("doctor: all good")
@@ -232,3 +233,56 @@ async def test_the_command_exit_code(settings: Settings, db: Database, slack: Sc
         out.splitlines()[-1],
     ]
     assert out.splitlines()[-1].startswith("doctor: something needs attention")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("error", "fix"), [
+    ("plan_upgrade_required", "user groups need a paid Slack plan"),
+    ("permission_denied", "let everyone create and edit user groups"),
+    ("no_permission", "let everyone create and edit user groups"),
+])
+async def test_user_groups_the_workspace_refuses(
+    settings: Settings, db: Database, slack: ScopedFakeSlack, error: str, fix: str
+) -> None:
+    from bot.services.deliveries.usergroups import remember_refusal, remembered_refusal
+
+    slack.usergroup_update_error = error
+    [group] = slack.usergroups.values()
+    before = list(group["users"])
+    await remember_refusal(db, error, datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # the bot met it last Monday
+    report = await run_doctor(with_slack(settings, slack), today=TODAY, manifest=MANIFEST)
+    status, line = by_check(report)["user groups"]
+    assert status is Status.FAIL and report.exit_code == 1
+    assert line.startswith(f"FAIL user groups: the token may not update user groups: usergroups.users.update "
+                           f"@oncall-engagement: {error}; the bot stopped updating groups: Slack refused user-group "
+                           f"updates on 2026-11-23 ({error}: ")
+    assert fix in line
+    assert await remembered_refusal(db) is not None  # still refused: still remembered
+
+    # Fixed in Slack: doctor's probe works and the bot forgets the refusal.
+    slack.usergroup_update_error = None
+    report = await run_doctor(with_slack(settings, slack), today=TODAY, manifest=MANIFEST)
+    status, line = by_check(report)["user groups"]
+    assert status is Status.OK and "forgot the earlier refusal" in line, line
+    assert await remembered_refusal(db) is None
+    # The probe changed nobody's membership.
+    assert group["users"] == before and len(slack.calls_to("usergroups.users.update")) == 2
+    assert report.exit_code == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_missing_groups_guests_and_bots(settings: Settings, db: Database, slack: ScopedFakeSlack) -> None:
+    slack.usergroups.clear()
+    slack.users["U0FE00002"]["is_restricted"] = True
+    slack.users["U0BA00001"]["is_bot"] = True
+    report = await run_doctor(with_slack(settings, slack), today=TODAY, manifest=MANIFEST)
+    found = by_check(report)
+    assert found["user group @oncall-engagement"] == (
+        Status.FAIL, "FAIL user group @oncall-engagement: not found in Slack (named by pipeline engagement) -> create "
+                     "@oncall-engagement in Slack (People > User groups), or fix the seed")
+    assert found["user groups"][0] is Status.FAIL
+    assert found["person fe2"][0] is Status.WARN and "is a guest: Slack keeps them out of user groups" in \
+        found["person fe2"][1]
+    assert found["person ba1"][0] is Status.WARN and "is a bot" in found["person ba1"][1]
+    assert found["people"] == (Status.OK, "OK   people: 15 of 15 people resolve to active Slack users")
+    assert slack.calls_to("usergroups.users.update") == []  # nothing to probe without changing a group

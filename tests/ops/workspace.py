@@ -39,8 +39,15 @@ class ScopedFakeSlack(FakeSlack):
 
 
 def populate(slack: FakeSlack, data: SeedIn | None = None) -> dict[str, str]:
-    """Add the seed's people and channels (the bot a member of each); channel name -> id."""
+    """Add the seed's people, user groups and channels (the bot a member of each); channel name -> id."""
     data = data or seed()
     for person in data.people:
         slack.add_user(id=person.slack_user_id, name=person.id, real_name=person.name, email=person.email)
+    for r in data.rotations:  # each user group the seed names, holding the rotation's first member
+        if r.usergroup:
+            first = next(p.slack_user_id for p in data.people if p.id == r.members[0])
+            slack.add_usergroup(handle=r.usergroup.lstrip("@"), users=[first])
+    for pl in data.pipelines:
+        if pl.usergroup and not any(g["handle"] == pl.usergroup.lstrip("@") for g in slack.usergroups.values()):
+            slack.add_usergroup(handle=pl.usergroup.lstrip("@"), users=[data.people[0].slack_user_id])
     return {ref.lstrip("#"): slack.add_channel(name=ref.lstrip("#")) for ref, _where in seed_channels(data)}

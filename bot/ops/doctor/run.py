@@ -12,6 +12,7 @@ from bot.ops.doctor.holidays import check_holidays
 from bot.ops.doctor.report import Report, Status, guarded, run_sync
 from bot.ops.doctor.seed import check_seed_loaded, read_seed
 from bot.ops.doctor.slack import SlackIdentity, check_channels, check_people, check_scopes, check_slack_token
+from bot.ops.doctor.usergroups import check_usergroups
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -52,44 +53,64 @@ async def run_doctor(
     await guarded(report, "seed file", read)
     try:
         await guarded(report, "seed loaded", lambda: check_seed_loaded(state, path, seed, report))
+        await guarded(report, "holidays", lambda: run_sync(check_holidays, seed, today, report))
+        await _check_slack(settings, report, state, seed, client, manifest)
     finally:
         if state.engine is not None:
             await state.engine.dispose()
-    await guarded(report, "holidays", lambda: run_sync(check_holidays, seed, today, report))
+    return report
+
+
+async def _check_slack(
+    settings: Settings,
+    report: Report,
+    state: DbState,
+    seed: SeedIn | None,
+    client: AsyncWebClient | None,
+    manifest: Path,
+) -> None:
+    slack_checks = ("slack token", "slack scopes", "channels", "people", "user groups")
 
     if settings.slack_bot_token is None:
-        for name in ("slack token", "slack scopes", "channels", "people"):
+        for name in slack_checks:
             report.add(name, Status.SKIP, "skipped: no SLACK_BOT_TOKEN")
-        return report
+        return
     own_client = client is None
     if client is None:
         from bot.slack.client import make_client
 
         client = make_client(settings)
+    web: AsyncWebClient = client
     try:
         ident = None
 
         async def token() -> None:
             nonlocal ident
-            ident = await check_slack_token(client, report)
+            ident = await check_slack_token(web, report)
 
         await guarded(report, "slack token", token)
         if ident is None:
-            for name in ("slack scopes", "channels", "people"):
+            for name in slack_checks[1:]:
                 report.add(name, Status.SKIP, "skipped: the Slack token does not work")
-            return report
+            return
         found: SlackIdentity = ident
         await guarded(report, "slack scopes", lambda: run_sync(check_scopes, found, manifest, report))
         if seed is None:
-            for name in ("channels", "people"):
+            for name in slack_checks[2:]:
                 report.add(name, Status.SKIP, "skipped: the seed file is not valid")
-            return report
+            return
         valid: SeedIn = seed
-        await guarded(report, "channels", lambda: check_channels(client, valid, found, report))
-        await guarded(report, "people", lambda: check_people(client, valid, report))
+        db = None
+        if state.engine is not None and state.at_head:
+            from bot.storage.bootstrap import Database
+            from bot.storage.db import session_factory
+
+            db = Database(state.engine, session_factory(state.engine))
+        await guarded(report, "channels", lambda: check_channels(web, valid, found, report))
+        await guarded(report, "people", lambda: check_people(web, valid, report))
+        await guarded(report, "user groups", lambda: check_usergroups(web, valid, report, db))
     finally:
         if own_client:
             from bot.slack.client import close_client
 
-            await close_client(client)
-    return report
+            await close_client(web)

@@ -1,5 +1,6 @@
 """``doctor``'s Slack checks: the token (``auth.test``), its scopes against the manifest, the
-seed's channels (exist, not archived, the bot a member) and people (``users.info``, else by email)."""
+seed's channels (exist, not archived, the bot a member) and people (``users.info``, else by email;
+a guest or a bot is a warning: Slack keeps them out of user groups)."""
 
 from __future__ import annotations
 
@@ -209,6 +210,12 @@ async def _resolve_person(
         if user.get("deleted"):
             return CheckResult(check, Status.FAIL, f"{name}'s Slack user {slack_id} is deactivated",
                                "give their on-call shifts to someone else or update slack_user_id in the seed")
+        kind = "a bot" if user.get("is_bot") else "a guest" if (
+            user.get("is_restricted") or user.get("is_ultra_restricted")) else None
+        if kind is not None:
+            return CheckResult(check, Status.WARN, f"{name}'s Slack user {slack_id} is {kind}: Slack keeps them out "
+                               "of user groups and guests may not see every channel",
+                               "give their on-call slots to a full member, or make them a full member")
         return None
     try:
         found = (await client.users_lookupByEmail(email=email)).get("user") or {}
@@ -241,8 +248,9 @@ async def check_people(client: AsyncWebClient, seed: SeedIn, report: Report) -> 
 
     results = await asyncio.gather(*(one(p.id, p.name, p.slack_user_id, p.email) for p in seed.people))
     problems = [r for r in results if r is not None]
-    good = len(results) - len(problems)
-    report.add("people", Status.OK if not problems else Status.FAIL,
+    failed = [r for r in problems if r.status is Status.FAIL]
+    good = len(results) - len(failed)
+    report.add("people", Status.OK if not failed else Status.FAIL,
                f"{good} of {len(results)} people resolve to active Slack users",
-               None if not problems else "see the lines below")
+               None if not failed else "see the lines below")
     report.results.extend(problems)
