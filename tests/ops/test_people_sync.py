@@ -126,6 +126,7 @@ async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.e2e  # people sync reads no clock: nothing to pin
 async def test_the_command_checks_then_writes_the_bundled_seed(no_proxy_env: None, tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     original = SEED_PATH.read_text(encoding="utf-8")
