@@ -30,6 +30,19 @@ log = logging.getLogger("bot.services.changes")
 DEFAULT_NOTICE_HOURS = 24
 
 
+def one_line_error(exc: BaseException) -> str:
+    """What went wrong, in one short line: Slack's error code for a refused call, else the
+    exception's type and first line (secrets removed)."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.ops.logging import format_exception_safely
+
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        status = getattr(exc.response, "status_code", 200)
+        return f"slack error {status}: {exc.response.get('error') or 'unknown'}"
+    return format_exception_safely(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
 async def send_shift_notices(db: Database, now: datetime, lead: timedelta, notify: Notify) -> list[str]:
     """DM everyone whose shifts start in ``(now, now + lead]`` and was not told yet; the keys sent.
 
@@ -53,8 +66,9 @@ async def send_shift_notices(db: Database, now: datetime, lead: timedelta, notif
             continue
         try:
             await notify(directory, notice.person, render_notice(directory, cal.tz, notice.person, notice.shifts))
-        except Exception:
-            log.exception("could not send the shift notice %s", notice.key)
+        except Exception as exc:  # one line, no traceback: Slack said no, or did not answer
+            log.warning("shift notice %s (DM to %s) not sent: %s; tried again next tick", notice.key,
+                        notice.person, one_line_error(exc))
             async with db.sessions() as session, session.begin():
                 await store.release_notice(session, notice.key)
             continue
