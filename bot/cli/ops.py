@@ -13,6 +13,7 @@ from bot.cli.common import CliError
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.storage.bootstrap import Database
 
 
 def add_doctor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,15 +66,29 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, now: datetime) -
             "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP), as the README's 'Connect Slack' says.",
             file=sys.stderr,
         )
-        from bot.cli.queries import cmd_console
-
-        return await cmd_console(args, settings, now)
+        return await _console_with_http(args, settings)
     try:
         from bot.slack.server import run_slack  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise CliError("this build has no Slack transport yet; run `oncall-bot console`") from None
     result: int = await run_slack(settings)
     return result
+
+
+async def _console_with_http(args: argparse.Namespace, settings: Settings) -> int:
+    """The console, with /healthz, /metrics and the calendar feeds served on ONCALL_HTTP_PORT
+    (the links the console hands out point there)."""
+    from bot.cli.common import with_db
+    from bot.console import run_console
+    from bot.slack.local_http import serve_without_slack
+
+    async def go(db: Database) -> int:
+        async with serve_without_slack(settings, db) as bound:
+            if bound is not None:
+                print(f"Serving /healthz, /metrics and calendar feeds on http://localhost:{bound[1]}", file=sys.stderr)
+            return await run_console(db, settings, user=getattr(args, "user", None))
+
+    return await with_db(settings, go)
 
 
 async def cmd_db_upgrade_locked(args: argparse.Namespace, settings: Settings) -> int:

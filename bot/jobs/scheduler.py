@@ -100,10 +100,18 @@ class ScheduledJobs:
             self.scheduler.shutdown(wait=False)  # AsyncIOScheduler runs it on the loop: let it
             await asyncio.sleep(0)
         running = self._running
-        if running is not None:
-            await asyncio.wait({running}, timeout=30)
-        if self._close is not None:
-            await self._close()
+        try:
+            if running is not None:
+                await asyncio.wait({running}, timeout=30)
+        except asyncio.CancelledError:  # the shutdown's time is up: stop the tick where it is
+            if running is not None:
+                running.cancel()
+            raise
+        finally:
+            if running is not None and not running.done():
+                running.cancel()
+            if self._close is not None:
+                await self._close()
 
 
 def posting_client(client: AsyncWebClient) -> AsyncWebClient:

@@ -45,6 +45,10 @@ log = logging.getLogger("bot.slack.server")
 EVENTS_PATH = "/slack/events"
 HEALTH_TIMEOUT_SECONDS = 3.0
 DRAIN_SECONDS = 20.0
+# After SIGTERM everything is closed within this many seconds, even with Slack hanging: what is
+# not sent by then stays in the outbox (leased rows are taken up again when their lease ends).
+SHUTDOWN_SECONDS = 8.0
+TOKEN_REFUSALS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 
 # A periodic-work starter: called with the deps once the bot is connected; what it returns is
 # stopped on shutdown (``await x.stop()``, ``x.aclose()`` or ``x.shutdown()`` when it has one).
@@ -116,7 +120,7 @@ class DatabaseProbe:
 
 def build_web_app(
     deps: SlackDeps,
-    app: AsyncApp,
+    app: AsyncApp | None,
     *,
     socket: AsyncSocketModeHandler | None = None,
     serve_events: bool = True,
@@ -125,7 +129,7 @@ def build_web_app(
     GET /healthz (200 when the database takes a write and Slack answers, else 503, JSON), GET /metrics, and the
     schedule-change feature's calendar feeds (GET /calendar/TOKEN.ics)."""
     metrics: Metrics = metrics_of(deps.client)
-    link = SlackLink(deps.client, socket)
+    link = SlackLink(deps.client, socket) if app is not None else None  # None: console mode, no Slack
     database = DatabaseProbe(deps)
 
     secret = _secret(deps.settings.slack_signing_secret)
@@ -140,11 +144,16 @@ def build_web_app(
             bolt_request = await verified_request(request, secret)
         except Refused as refused:
             return refusal_response(refused, request, refusals)
+        assert app is not None  # the route exists only with an app
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
+    async def no_slack() -> tuple[bool, dict[str, Any]]:
+        return True, {"ok": None, "mode": "console", "detail": "no Slack credentials: the local console"}
+
     async def healthz(_request: web.Request) -> web.Response:
-        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(database.check(), link.check())
+        (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(
+            database.check(), link.check() if link is not None else no_slack())
         healthy = db_ok and slack_ok
         body = {"status": "ok" if healthy else "unavailable", "database": db_detail, "slack": slack_detail}
         return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
@@ -153,7 +162,7 @@ def build_web_app(
         return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[track_requests])
-    if serve_events:
+    if serve_events and app is not None:
         web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
@@ -225,6 +234,11 @@ async def run_slack(
     loop = asyncio.get_running_loop()
     signals: list[signal.Signals] = []
     try:
+        identity = await check_token(deps.client)
+        if identity is not None and identity.startswith("refused: "):
+            log.error("Slack %s: not starting (copy the Bot User OAuth Token, xoxb-..., from the app's "
+                      "OAuth & Permissions page into SLACK_BOT_TOKEN)", identity)
+            return 1
         app = build_app(deps, cache=cache)
         await prepare_for_traffic(app)
         if app_token is not None:
@@ -248,7 +262,12 @@ async def run_slack(
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
                 break
         mode = "Socket Mode" if socket is not None else f"HTTP mode ({EVENTS_PATH})"
-        log.info("connected to Slack in %s; /healthz and /metrics on %s:%s", mode, bound_host, bound_port)
+        if identity is not None:
+            log.info("connected to Slack in %s as %s; /healthz and /metrics on %s:%s", mode, identity, bound_host,
+                     bound_port)
+        else:
+            log.warning("started in %s, but Slack did not answer auth.test: /healthz answers 503 until it does; "
+                        "/healthz and /metrics on %s:%s", mode, bound_host, bound_port)
         if on_ready is not None:
             await _maybe_await(on_ready(str(bound_host), int(bound_port)))
         await stop.wait()
@@ -258,6 +277,26 @@ async def run_slack(
         for sig in signals:
             loop.remove_signal_handler(sig)
         await _shutdown(deps, cache, runner, socket, started)
+
+
+async def check_token(client: AsyncWebClient) -> str | None:
+    """``auth.test`` once, without retries: ``@bot (U…) in team`` when Slack accepts the token,
+    ``refused: <error>`` when it refuses it, None when Slack does not answer (down, unreachable)."""
+    from slack_sdk.errors import SlackApiError
+
+    link = SlackLink(client)
+    try:
+        resp = await asyncio.wait_for(link.client.auth_test(), HEALTH_TIMEOUT_SECONDS)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        if error in TOKEN_REFUSALS:
+            return f"refused: SLACK_BOT_TOKEN ({error})"
+        log.warning("auth.test failed: %s", error or type(exc).__name__)
+        return None
+    except Exception as exc:
+        log.warning("auth.test failed: %s", f"{type(exc).__name__}: {exc}"[:200])
+        return None
+    return f"@{resp.get('user')} ({resp.get('user_id')}) in {resp.get('team')}"
 
 
 def _stopper(job: Any) -> Callable[[], Awaitable[None]]:
@@ -285,8 +324,12 @@ async def _shutdown(
         ("slack client", lambda: close_client(deps.client)),
         ("database", deps.db.close),
     ]
+    deadline = time.monotonic() + SHUTDOWN_SECONDS
     for what, step in steps:
         try:
-            await step()
+            await asyncio.wait_for(step(), max(deadline - time.monotonic(), 0.2))
+        except TimeoutError:
+            log.warning("shutdown: the %s did not finish within %.0f s; stopped it (unsent work stays in the outbox)",
+                        what, SHUTDOWN_SECONDS)
         except Exception:
             log.exception("shutdown: closing the %s failed", what)
