@@ -38,6 +38,7 @@ from bot.slack.guard import (
     track_requests,
     verified_request,
 )
+from bot.slack.health_details import HealthDetails
 from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.slack.server")
@@ -151,11 +152,15 @@ def build_web_app(
     async def no_slack() -> tuple[bool, dict[str, Any]]:
         return True, {"ok": None, "mode": "console", "detail": "no Slack credentials: the local console"}
 
-    async def healthz(_request: web.Request) -> web.Response:
+    details = HealthDetails(deps)
+
+    async def healthz(request: web.Request) -> web.Response:
         (db_ok, db_detail), (slack_ok, slack_detail) = await asyncio.gather(
             database.check(), link.check() if link is not None else no_slack())
         healthy = db_ok and slack_ok
         body = {"status": "ok" if healthy else "unavailable", "database": db_detail, "slack": slack_detail}
+        if request.query.get("details") in ("1", "true", "yes"):  # the doctor's checks; the status stays
+            body["details"] = await details.get()
         return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
 
     async def metrics_page(_request: web.Request) -> web.Response:

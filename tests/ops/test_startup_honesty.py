@@ -66,6 +66,10 @@ async def test_console_mode_serves_health_metrics_and_the_feeds_it_hands_out(
                 assert res.status == 200
                 body = await res.json()
                 assert body["database"]["ok"] is True and body["slack"]["mode"] == "console"
+            async with http.get(f"http://127.0.0.1:{port}/healthz?details=1") as res:
+                details = (await res.json())["details"]
+                checks = {c["check"]: c["status"] for c in details["checks"]}
+                assert checks["seed loaded"] == "OK" and checks["slack token"] == "SKIP", details
             async with http.get(f"http://127.0.0.1:{port}/metrics") as res:
                 assert res.status == 200 and "text/plain" in res.headers["Content-Type"]
             async with http.get(link.replace("localhost", "127.0.0.1")) as res:
@@ -112,7 +116,13 @@ async def test_sigterm_with_slack_hanging_exits_within_10_s_leaving_the_outbox(
         assert proc.stderr is not None
         logs = Logs(proc.stderr)
         try:
-            await logs.wait_for(r"connected to Slack in HTTP mode \(/slack/events\) as @")
+            ready = await logs.wait_for(r"connected to Slack in HTTP mode \(/slack/events\) as @.* on [\d.]+:(\d+)")
+            async with aiohttp.ClientSession(trust_env=False) as http:  # the doctor's checks, with the token
+                async with http.get(f"http://127.0.0.1:{ready.group(1)}/healthz?details=1") as res:
+                    details = (await res.json())["details"]
+            checks = {c["check"]: (c["status"], c["detail"]) for c in details["checks"]}
+            assert checks["people"] == ("OK", "15 of 15 people resolve to active Slack users"), details
+            assert checks["user groups"][0] == "OK" and checks["channel #data-oncall"][0] == "OK", details
             for _ in range(500):  # the Monday tick is posting, and hangs
                 if gate.waiting >= 1:
                     break
