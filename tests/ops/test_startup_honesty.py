@@ -117,9 +117,9 @@ async def test_sigterm_with_slack_hanging_exits_within_10_s_leaving_the_outbox(
         logs = Logs(proc.stderr)
         try:
             ready = await logs.wait_for(r"connected to Slack in HTTP mode \(/slack/events\) as @.* on [\d.]+:(\d+)")
-            async with aiohttp.ClientSession(trust_env=False) as http:  # the doctor's checks, with the token
-                async with http.get(f"http://127.0.0.1:{ready.group(1)}/healthz?details=1") as res:
-                    details = (await res.json())["details"]
+            url = f"http://127.0.0.1:{ready.group(1)}/healthz?details=1"  # the doctor's checks, with the token
+            async with aiohttp.ClientSession(trust_env=False) as http, http.get(url) as res:
+                details = (await res.json())["details"]
             checks = {c["check"]: (c["status"], c["detail"]) for c in details["checks"]}
             assert checks["people"] == ("OK", "15 of 15 people resolve to active Slack users"), details
             assert checks["user groups"][0] == "OK" and checks["channel #data-oncall"][0] == "OK", details
