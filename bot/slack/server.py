@@ -48,7 +48,7 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 DRAIN_SECONDS = 20.0
 # After SIGTERM everything is closed within this many seconds, even with Slack hanging: what is
 # not sent by then stays in the outbox (leased rows are taken up again when their lease ends).
-SHUTDOWN_SECONDS = 8.0
+SHUTDOWN_SECONDS = 6.0
 TOKEN_REFUSALS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 
 # A periodic-work starter: called with the deps once the bot is connected; what it returns is
