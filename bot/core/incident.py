@@ -68,6 +68,8 @@ class Refusal(StrEnum):
     ALREADY_RESOLVED = "already_resolved"
     NOT_DUE = "not_due"  # auto-escalation asked before its time or when it does not apply
     NO_CHAIN = "no_chain"  # the pipeline's chain is empty at this instant
+    NOT_ALLOWED = "not_allowed"  # the clicker may not act on this incident (``bot.core.permissions``)
+    WRONG_MESSAGE = "wrong_message"  # the click did not come from the incident's own message
 
 
 @dataclass(frozen=True, slots=True)

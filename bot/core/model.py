@@ -202,6 +202,8 @@ class Directory:
     recurring: dict[str, RecurringWork] = field(default_factory=dict)
     admins: tuple[str, ...] = ()
     announcement_channel: str | None = None
+    # teams whose members may act on every incident, besides its owning teams (seed: incident_responders)
+    incident_responders: tuple[str, ...] = ()
 
     def name_of(self, person: str | None) -> str:
         """The person's name; the id itself when the seed does not know it; "nobody" for None."""

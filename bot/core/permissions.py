@@ -100,3 +100,47 @@ def all_of(decisions: Iterable[Decision]) -> Decision:
         if d.reason not in reasons:
             reasons.append(d.reason)
     return Decision(True, ", ".join(reasons) or "nothing to change")
+
+
+def incident_responder_teams(directory: Directory, pipeline_id: str) -> tuple[str, ...]:
+    """The teams whose members may act on an incident of ``pipeline_id``: its owning teams
+    (primary, then secondary) and the seed's ``incident_responders``, each once, in that order.
+    A pipeline gone from the seed leaves only ``incident_responders``."""
+    pipeline = directory.pipelines.get(pipeline_id)
+    owners = (*pipeline.primary_owners, *pipeline.secondary_owners) if pipeline is not None else ()
+    return tuple(dict.fromkeys([*owners, *directory.incident_responders]))
+
+
+def may_act_on_incident(
+    directory: Directory, admins: Sequence[str], actor: str | None, pipeline_id: str, paged: Sequence[str]
+) -> Decision:
+    """May person ``actor`` press Acknowledge / Escalate / Resolve on an incident of ``pipeline_id``
+    that has paged (or queued) the people ``paged`` (person ids)?
+
+    Allowed: admins, the members of the responder teams (``incident_responder_teams``: the owning
+    teams plus the seed's ``incident_responders``) and anyone the incident paged. Refused: anyone
+    not in the directory, and every other person; the refusal says who may act.
+    """
+    if actor is None or actor not in directory.people:
+        return Decision(False, "Only people in the on-call directory can act on incidents, and your Slack user "
+                               "is not one of them. Ask an admin to add you.")
+    if is_admin(admins, actor):
+        return Decision(True, "admin")
+    if actor in paged:
+        return Decision(True, "paged for this incident")
+    teams = incident_responder_teams(directory, pipeline_id)
+    team = directory.people[actor].team
+    if team in teams:
+        return Decision(True, f"member of {directory.teams[team].name if team in directory.teams else team}")
+    names = ", ".join(directory.teams[t].name if t in directory.teams else t for t in teams) or "no team"
+    return Decision(False, f"Only the responders ({names}), the people this incident paged and admins can act "
+                           "on it.")
+
+
+def may_open_incident(directory: Directory, actor: str | None) -> Decision:
+    """May person ``actor`` open an incident from a button or shortcut (the runbook's *Open
+    incident*, *Page now*, the message shortcut and their form)? Any person in the directory."""
+    if actor is None or actor not in directory.people:
+        return Decision(False, "Only people in the on-call directory can open incidents from here; use "
+                               "`/incident PIPELINE SUMMARY`, or ask an admin to add you.")
+    return Decision(True, "known")

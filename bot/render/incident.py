@@ -301,6 +301,10 @@ def refusal_text(d: Directory, reason: Refusal, inc: Incident) -> str:
                 f"{pipeline_name(d, inc.pipeline)}'s escalation chain.")
     if reason == Refusal.NO_CHAIN:
         return f"{pipeline_name(d, inc.pipeline)} has nobody to page and no owning team channel."
+    if reason == Refusal.WRONG_MESSAGE:
+        return "Use the buttons on the incident's own message."
+    if reason == Refusal.NOT_ALLOWED:
+        return "Only people in the on-call directory can do that here: ask an admin to add you."
     return "Nothing to do."
 
 

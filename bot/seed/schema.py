@@ -292,6 +292,10 @@ class SeedIn(_Model):
     calendar: CalendarIn
     admins: list[str] = []
     announcement_channel: str | None = None
+    # Team ids whose members may press Acknowledge / Escalate / Resolve on every incident, besides
+    # the pipeline's owning teams, the people the incident paged and the admins (who always may).
+    incident_responders: list[str] = Field(default=[], description=(
+        "Teams whose members may act on every incident, besides the owning teams, the people it paged and admins."))
     teams: list[TeamIn] = Field(min_length=1)
     people: list[PersonIn] = []
     rotations: list[RotationIn] = []

@@ -189,6 +189,10 @@ class _Checker:
             self.ref(("people", i, "team"), "team", p.team, teams)
         for i, a in enumerate(s.admins):
             self.ref(("admins", i), "person", a, people)
+        for i, team_id in enumerate(s.incident_responders):
+            self.ref(("incident_responders", i), "team", team_id, teams)
+        if len(set(s.incident_responders)) != len(s.incident_responders):
+            self.err(("incident_responders",), "a team is listed twice")
         for i, r in enumerate(s.rotations):
             self.ref(("rotations", i, "team"), "team", r.team, teams)
             for j, m in enumerate(r.members):
@@ -311,6 +315,7 @@ def to_directory(seed: SeedIn) -> Directory:
         ),
         teams=teams, people=people, rotations=rotations, pipelines=pipelines, recurring=recurring,
         admins=tuple(seed.admins), announcement_channel=seed.announcement_channel,
+        incident_responders=tuple(seed.incident_responders),
     )
 
 

@@ -75,6 +75,14 @@ def _channel_id(body: dict[str, Any]) -> str | None:
     return str(channel) if channel else None
 
 
+def _origin(body: dict[str, Any]) -> svc.Origin:
+    """The (channel id, message ts) a button was clicked on, as Slack says."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or _channel_id(body)
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return (str(channel) if channel else None, str(ts) if ts else None)
+
+
 def _ephemeral_reply(ctx: BotContext, body: dict[str, Any], respond: Any) -> Reply:
     """Say something to the user who acted only: under the clicked message (response_url), else
     as an ephemeral in the channel, else in a DM."""
@@ -113,6 +121,7 @@ def start_incident(
     reply: Reply,
     body: dict[str, Any] | None = None,
     source_message: tuple[str, str] | None = None,
+    require_person: bool = False,
 ) -> Message:
     """The hook for ``/incident PIPELINE SUMMARY``: the immediate answer, and the incident
     opened after the ack.
@@ -133,6 +142,7 @@ def start_incident(
         opened = await svc.open_incident(
             deps, found.id, command.summary, command.critical, user, now,
             source_key=source_key, fallback_channel=channel, snapshots=ctx.cache.get,
+            require_person=require_person,
         )
         if isinstance(opened, Refused):
             ctx.metrics.count_command("incident:open", "user_error", time.perf_counter() - started)
@@ -216,10 +226,20 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                                      reply=reply, body=body)
         await ack(response_type="ephemeral", text=message.text, blocks=message.blocks_json())
 
-    async def modal_from_button(ack: Any, body: dict[str, Any], action: dict[str, Any], critical: bool) -> None:
+    async def refused_opener(body: dict[str, Any], respond: Any) -> bool:
+        """Whether the user may not open an incident from here; then they are told privately."""
+        decision = svc.may_open(await ctx.cache.get(), _user_id(body))
+        if decision:
+            return False
+        metrics.count_command("incident:open", "refused", 0.0)
+        await _ephemeral_reply(ctx, body, respond)(_note(decision.reason))
+        return True
+
+    async def modal_from_button(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any,
+                                critical: bool) -> None:
         await ack()
         trigger_id = body.get("trigger_id")
-        if not trigger_id:
+        if not trigger_id or await refused_opener(body, respond):
             return
         meta = {"channel": _channel_id(body)}
         work = _open_modal(ctx, str(trigger_id), pipeline=str(action.get("value") or "") or None,
@@ -227,16 +247,18 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         background.spawn(guarded(work, body=body, reply=None, metrics=metrics), name="incident:modal")
 
     @app.action(_pattern(Action.OPEN_INCIDENT))
-    async def on_open_button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await modal_from_button(ack, body, action, critical=False)
+    async def on_open_button(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await modal_from_button(ack, body, action, respond, critical=False)
 
     @app.action(_pattern(Action.PAGE_NOW))
-    async def on_page_now(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await modal_from_button(ack, body, action, critical=True)
+    async def on_page_now(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await modal_from_button(ack, body, action, respond, critical=True)
 
     @app.shortcut(str(Callback.OPEN_INCIDENT_SHORTCUT))
-    async def on_shortcut(ack: Any, body: dict[str, Any], shortcut: dict[str, Any]) -> None:
+    async def on_shortcut(ack: Any, body: dict[str, Any], shortcut: dict[str, Any], respond: Any) -> None:
         await ack()
+        if await refused_opener(body, respond):
+            return
         message = shortcut.get("message") or {}
         text = str(message.get("text") or "")
         channel = _channel_id(shortcut)
@@ -285,9 +307,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             ctx, snapshot, OpenIncident(got.pipeline, got.summary, got.critical), user=user, channel=channel,
             source_key=f"view:{view.get('id')}" if view.get("id") else None, reply=reply, body=body,
             source_message=(str(channel), str(message_ts)) if channel and message_ts else None,
+            require_person=True,
         )
 
-    def on_button(label: str, act: Callable[[int, int | None, str | None], Awaitable[svc.Acted]]) -> Any:
+    def on_button(label: str, act: Callable[[int, int | None, str | None, svc.Origin], Awaitable[svc.Acted]]) -> Any:
         async def listener(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any,
                            request: Any) -> None:
             await ack()
@@ -298,12 +321,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 started = time.perf_counter()
                 incident_id, level = _ids(str(action.get("value") or ""))
                 try:
-                    acted = await act(incident_id, level, _user_id(body))
+                    acted = await act(incident_id, level, _user_id(body), _origin(body))
                 except svc.NotFound:
                     raise UserError("I have no record of this incident.") from None
                 outcome = "ok" if acted.applied else "refused"
                 metrics.count_command(f"incident:{label}", outcome, time.perf_counter() - started)
-                if acted.refusal is not None and not retry:
+                if acted.reason is not None:  # refused to this clicker: say so privately, even on a retry
+                    await reply(_note(acted.reason))
+                elif acted.refusal is not None and not retry:
                     snapshot = await ctx.cache.get()
                     await reply(_note(render.refusal_text(snapshot.directory, acted.refusal, acted.incident)))
 
@@ -311,16 +336,17 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
         return listener
 
-    async def acknowledge(incident_id: int, _level: int | None, user: str | None) -> svc.Acted:
-        return await svc.acknowledge(deps, incident_id, user, deps.clock(), snapshots=ctx.cache.get)
+    async def acknowledge(incident_id: int, _level: int | None, user: str | None, origin: svc.Origin) -> svc.Acted:
+        return await svc.acknowledge(deps, incident_id, user, deps.clock(), snapshots=ctx.cache.get, origin=origin)
 
-    async def escalate(incident_id: int, level: int | None, user: str | None) -> svc.Acted:
+    async def escalate(incident_id: int, level: int | None, user: str | None, origin: svc.Origin) -> svc.Acted:
         if level is None:
             raise UserError("This Escalate button is from an older message: use the one on the incident.")
-        return await svc.escalate(deps, incident_id, level, user, deps.clock(), snapshots=ctx.cache.get)
+        return await svc.escalate(deps, incident_id, level, user, deps.clock(), snapshots=ctx.cache.get,
+                                  origin=origin)
 
-    async def resolve(incident_id: int, _level: int | None, user: str | None) -> svc.Acted:
-        return await svc.resolve(deps, incident_id, user, deps.clock(), snapshots=ctx.cache.get)
+    async def resolve(incident_id: int, _level: int | None, user: str | None, origin: svc.Origin) -> svc.Acted:
+        return await svc.resolve(deps, incident_id, user, deps.clock(), snapshots=ctx.cache.get, origin=origin)
 
     app.action(_pattern(Action.INCIDENT_ACK))(on_button("acknowledge", acknowledge))
     app.action(_pattern(Action.INCIDENT_ESCALATE))(on_button("escalate", escalate))

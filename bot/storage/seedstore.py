@@ -15,6 +15,7 @@ which ``load_directory`` uses to answer from memory while the seed is unchanged.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ from bot.storage.tables import (
 
 DIGEST_KEY = "seed.digest"
 ANNOUNCEMENT_CHANNEL_KEY = "seed.announcement_channel"
+INCIDENT_RESPONDERS_KEY = "seed.incident_responders"  # JSON list of team ids; absent when empty
 # pg_advisory_xact_lock key held while the seed is written, so that concurrent loads queue.
 SEED_LOCK_KEY = 0x6F6E63616C6D
 KINDS = ("calendar", "settings", "teams", "people", "rotations", "pipelines", "recurring")
@@ -270,7 +272,7 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
 
     singletons = (
         ("calendar", lambda s: s.calendar, _calendar_rows),
-        ("settings", lambda s: (s.admins, s.announcement_channel), _settings_rows),
+        ("settings", lambda s: (s.admins, s.announcement_channel, s.incident_responders), _settings_rows),
     )
     for name, value, rows_of in singletons:
         if old is not None and value(old) == value(seed):
@@ -281,6 +283,9 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
         add_rows(rows)
     if old is None or old.announcement_channel != seed.announcement_channel:
         await set_meta(session, ANNOUNCEMENT_CHANNEL_KEY, seed.announcement_channel)
+    if old is None or old.incident_responders != seed.incident_responders:
+        await set_meta(session, INCIDENT_RESPONDERS_KEY,
+                       json.dumps(seed.incident_responders) if seed.incident_responders else None)
 
     for kind in _KINDS:
         before = {e.id: (i, e) for i, e in enumerate(kind.entries(old))} if old is not None else {}
@@ -408,6 +413,7 @@ async def export_seed(session: AsyncSession) -> SeedIn:
         ),
         admins=[a.person_id for a in t[ADMINS]],
         announcement_channel=await get_meta(session, ANNOUNCEMENT_CHANNEL_KEY),
+        incident_responders=json.loads(await get_meta(session, INCIDENT_RESPONDERS_KEY) or "[]"),
         teams=[TeamIn(id=x.id, name=x.name, short_name=x.short_name, channel=x.channel, lead=x.lead)
                for x in t[TEAMS]],
         people=[PersonIn(id=x.id, name=x.name, team=x.team_id, slack_user_id=x.slack_user_id, email=x.email)

@@ -81,12 +81,12 @@ async def test_escalate_posts_in_the_thread_updates_the_message_and_pages_level_
 ) -> None:
     inc = (await open_profit(deps)).incident
     at = TUESDAY_10 + timedelta(minutes=6)
-    acted = await svc.escalate(deps, inc.id, 1, REPORTER, at)
+    acted = await svc.escalate(deps, inc.id, 1, FIN2, at)
     assert acted.applied and acted.incident.level == 2
     assert acted.incident.page.person == "de1"
     assert inc.ts is not None
     thread = workspace.thread(PROFIT, inc.ts)
-    assert thread[-1]["text"] == f"<@{REPORTER}> escalated to <@{DE1}> (level 2, DE R1)"
+    assert thread[-1]["text"] == f"<@{FIN2}> escalated to <@{DE1}> (level 2, DE R1)"
     message = workspace.find_message(PROFIT, inc.ts)
     assert message is not None and "edited" in message
     assert f"Paged: <@{DE1}> (DE R1) · Level 2 of 4" in text_of(message)
@@ -94,14 +94,14 @@ async def test_escalate_posts_in_the_thread_updates_the_message_and_pages_level_
     assert "level 2 (DE R1)" in text_of(page)
     events = await svc.events_of(deps.db, inc.id)
     assert [(e.kind, e.level, e.actor) for e in events] == [
-        ("opened", 1, REPORTER), ("escalated", 2, REPORTER)]
+        ("opened", 1, REPORTER), ("escalated", 2, FIN2)]
     assert events[1].at == at
 
 
 async def test_concurrent_presses_escalate_once(deps: SlackDeps, workspace: FakeSlack) -> None:
     inc = (await open_profit(deps)).incident
     at = TUESDAY_10 + timedelta(minutes=1)
-    results = await asyncio.gather(*(svc.escalate(deps, inc.id, 1, REPORTER, at) for _ in range(4)))
+    results = await asyncio.gather(*(svc.escalate(deps, inc.id, 1, FIN2, at) for _ in range(4)))
     assert sum(r.applied for r in results) == 1
     assert {r.refusal for r in results if not r.applied} == {Refusal.STALE}
     assert all(r.incident.level == 2 for r in results)
@@ -140,14 +140,14 @@ async def test_ack_and_resolve_lines_and_buttons(deps: SlackDeps, workspace: Fak
     assert message is not None and action_ids(message) == []
     assert "RESOLVED" in text_of(message)
     assert workspace.thread(PROFIT, inc.ts)[-1]["text"] == f"Resolved by <@{DE1}> after 1 h 12 min"
-    again = await svc.escalate(deps, inc.id, 1, REPORTER, TUESDAY_10 + timedelta(hours=2))
+    again = await svc.escalate(deps, inc.id, 1, FIN2, TUESDAY_10 + timedelta(hours=2))
     assert again.refusal == Refusal.ALREADY_RESOLVED
 
 
 async def test_chain_to_the_end_posts_to_the_owning_teams_channels(deps: SlackDeps, workspace: FakeSlack) -> None:
     inc = (await open_profit(deps)).incident
     for level in (1, 2, 3):
-        acted = await svc.escalate(deps, inc.id, level, REPORTER, TUESDAY_10 + timedelta(minutes=level))
+        acted = await svc.escalate(deps, inc.id, level, FIN2, TUESDAY_10 + timedelta(minutes=level))
         assert acted.applied
     final = acted.incident
     assert final.level == 4 and final.page.kind == PageKind.CHANNEL
@@ -158,7 +158,7 @@ async def test_chain_to_the_end_posts_to_the_owning_teams_channels(deps: SlackDe
     message = workspace.find_message(PROFIT, inc.ts)
     assert message is not None
     assert action_ids(message) == [Action.INCIDENT_ACK, Action.INCIDENT_RESOLVE]  # no Escalate at the end
-    end = await svc.escalate(deps, inc.id, 4, REPORTER, TUESDAY_10 + timedelta(minutes=9))
+    end = await svc.escalate(deps, inc.id, 4, FIN2, TUESDAY_10 + timedelta(minutes=9))
     assert end.refusal == Refusal.END_OF_CHAIN
 
 
@@ -195,7 +195,7 @@ async def test_resolving_cancels_a_queued_page(deps: SlackDeps, workspace: FakeS
     saturday = local(2026, 11, 28, 11, 0)
     opened = await svc.open_incident(deps, "growth", "Duplicate renewals", False, REPORTER, saturday)
     assert isinstance(opened, svc.Opened)
-    await svc.resolve(deps, opened.incident.id, REPORTER, saturday + timedelta(hours=1))
+    await svc.resolve(deps, opened.incident.id, DE1, saturday + timedelta(hours=1))
     assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 0)) == 0
     assert dms(workspace, DE1) == []
 
@@ -249,7 +249,7 @@ async def test_concurrent_ticks_auto_escalate_once(deps: SlackDeps) -> None:
 async def test_open_incidents_for_a_person(deps: SlackDeps) -> None:
     first = (await open_profit(deps)).incident
     second = (await open_profit(deps, at=TUESDAY_10 + timedelta(minutes=1))).incident
-    await svc.escalate(deps, first.id, 1, REPORTER, TUESDAY_10 + timedelta(minutes=2))
+    await svc.escalate(deps, first.id, 1, FIN2, TUESDAY_10 + timedelta(minutes=2))
     await svc.resolve(deps, second.id, FIN2, TUESDAY_10 + timedelta(minutes=3))
     assert [i.id for i in await svc.open_incidents_for(deps.db, "fin2")] == [first.id]
     assert [i.id for i in await svc.open_incidents_for(deps.db, "de1")] == [first.id]
@@ -259,7 +259,7 @@ async def test_open_incidents_for_a_person(deps: SlackDeps) -> None:
 
 async def test_incidents_survive_a_restart(deps: SlackDeps, settings: Settings) -> None:
     inc = (await open_profit(deps, critical=True)).incident
-    await svc.escalate(deps, inc.id, 1, REPORTER, TUESDAY_10 + timedelta(minutes=2))
+    await svc.escalate(deps, inc.id, 1, FIN2, TUESDAY_10 + timedelta(minutes=2))
     again = await open_database(settings, say=lambda _line: None)
     try:
         stored = await svc.get_incident(again, inc.id)

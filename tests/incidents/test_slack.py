@@ -63,9 +63,11 @@ async def open_by_command(b: RunningBot, text: str = SUMMARY, critical: bool = F
     return message
 
 
-async def click(b: RunningBot, action: str, value: str, *, user: str = ANA, ts: str, name: str = "click",
-                headers: dict[str, str] | None = None) -> None:
-    body = block_action_body(action, value, user_id=user, channel=PROFIT, message_ts=ts,
+async def click(b: RunningBot, action: str, value: str, *, user: str = DE2, ts: str, name: str = "click",
+                headers: dict[str, str] | None = None, channel: str = PROFIT) -> None:
+    """A click by ``user`` (default de2: Data Engineering, an incident responder in the seed) on
+    the message at ``ts`` in ``channel``."""
+    body = block_action_body(action, value, user_id=user, channel=channel, message_ts=ts,
                              response_url=b.slack.response_url(name))
     status, _ = await b.sim.post(b.events_url, body, headers)
     assert status == 200
@@ -113,7 +115,7 @@ async def test_escalate_click_posts_in_the_thread_and_pages_level_2(incident_bot
     await click(b, action_id, value, ts=message["ts"])
     await b.settle()
     thread = b.slack.thread(PROFIT, message["ts"])
-    assert thread[-1]["text"] == f"<@{ANA}> escalated to <@{DE1}> (level 2, DE R1)"
+    assert thread[-1]["text"] == f"<@{DE2}> escalated to <@{DE1}> (level 2, DE R1)"
     [page] = dms(b, DE1)
     assert "You are paged for a Profit incident" in page["text"]
     updated = b.slack.find_message(PROFIT, message["ts"])
@@ -192,7 +194,7 @@ async def test_auto_escalation_with_a_fixed_clock(incident_bot: RunningBot) -> N
 async def test_runbook_button_opens_the_modal_prefilled(incident_bot: RunningBot) -> None:
     b = incident_bot
     trigger = b.slack.new_trigger_id()
-    body = block_action_body(f"{Action.OPEN_INCIDENT}:growth", "growth", trigger_id=trigger,
+    body = block_action_body(f"{Action.OPEN_INCIDENT}:growth", "growth", trigger_id=trigger, user_id=DE1,
                              response_url=b.slack.response_url("rb"))
     status, _ = await b.sim.post(b.events_url, body)
     assert status == 200
@@ -211,7 +213,7 @@ async def test_message_shortcut_then_submission_opens_the_incident(incident_bot:
     trigger = b.slack.new_trigger_id()
     status, _ = await b.sim.post(b.events_url, message_shortcut_body(
         Callback.OPEN_INCIDENT_SHORTCUT, message_text="kafka lag: clickstream events are delayed since 9am",
-        message_ts=source_ts, trigger_id=trigger))
+        message_ts=source_ts, trigger_id=trigger, user_id=DE1))
     assert status == 200
     await b.settle()
     view = b.slack.last_call("views.open").params["view"]
@@ -225,7 +227,7 @@ async def test_message_shortcut_then_submission_opens_the_incident(incident_bot:
         render.CRITICAL_BLOCK: {render.CRITICAL_INPUT: {"type": "checkboxes", "selected_options": []}},
     }
     status, answer = await b.sim.post(b.events_url, view_submission_body(
-        Callback.OPEN_INCIDENT_MODAL, values, private_metadata=view["private_metadata"]))
+        Callback.OPEN_INCIDENT_MODAL, values, private_metadata=view["private_metadata"], user_id=DE1))
     assert status == 200 and not answer  # closes the modal
     await b.settle()
     engagement = CHANNELS["data-engagement"]
@@ -235,7 +237,7 @@ async def test_message_shortcut_then_submission_opens_the_incident(incident_bot:
     assert "Engagement incident" in dm["text"]
     link = b.slack.thread(p.CHANNEL_ID, source_ts)[-1]
     assert link["text"].startswith("Incident opened: <https://")
-    [note] = [e for e in b.slack.ephemerals if e["user"] == ANA]
+    [note] = [e for e in b.slack.ephemerals if e["user"] == DE1]
     assert "Incident opened" in note["text"]
 
 

@@ -13,7 +13,7 @@ their siblings directly, never this ``__init__``.
 
 from __future__ import annotations
 
-from bot.services.incidents.actions import Decide, acknowledge, escalate, open_incident, resolve
+from bot.services.incidents.actions import Decide, Origin, acknowledge, escalate, gate, may_open, open_incident, resolve
 from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
 from bot.services.incidents.periodic import Tick, auto_escalate_due, deliver_queued_pages, run_periodic
 from bot.services.incidents.reads import events_of, get_incident, open_incidents_for
@@ -26,6 +26,7 @@ __all__ = [
     "Deps",
     "NotFound",
     "Opened",
+    "Origin",
     "SlackNotifier",
     "SnapshotSource",
     "Tick",
@@ -34,7 +35,9 @@ __all__ = [
     "deliver_queued_pages",
     "escalate",
     "events_of",
+    "gate",
     "get_incident",
+    "may_open",
     "open_incident",
     "open_incidents_for",
     "resolve",

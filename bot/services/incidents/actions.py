@@ -12,7 +12,15 @@ Every action is audited (``bot.storage.audit``) in the transaction that applies 
 ``incident.opened``, ``incident.acknowledged``, ``incident.escalated``,
 ``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_delivered``, subject
 ``incident:ID``, by the person id of the Slack user who acted (their Slack user id when they are
-not in the directory; None for the bot). A refused press changes nothing and records nothing.
+not in the directory; None for the bot). A press refused by the incident's state (a double click)
+changes nothing and records nothing.
+
+Who may press (issue 10 §2), checked from stored state in the transaction of the action: a click
+from Slack names the message it came from (``origin``: channel id, message ts), which must be the
+incident's own stored message; and the clicker must be allowed by
+``bot.core.permissions.may_act_on_incident`` (admins, the owning teams and the seed's
+``incident_responders``, the people the incident paged). Anyone else changes nothing, and the
+refusal is audited as ``incident.refused``.
 
 Periodic work (``run_periodic``, every minute): unacknowledged critical incidents escalate by
 themselves (``auto_escalate_due``) and queued pages whose time has come are sent
@@ -34,6 +42,7 @@ from bot.core import incident as core
 from bot.core.coverage import UnknownPipeline
 from bot.core.escalation import EscalationStep, escalation_chain
 from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refusal, Refused
+from bot.core.permissions import Decision, may_act_on_incident, may_open_incident
 from bot.render import incident as render
 from bot.render.blocks import Message
 from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
@@ -120,6 +129,7 @@ async def open_incident(
     source_key: str | None = None,
     fallback_channel: str | None = None,
     snapshots: SnapshotSource | None = None,
+    require_person: bool = False,
 ) -> Opened | Refused:
     """Open an incident on ``pipeline`` (an id of the snapshot's directory) at ``now``.
 
@@ -127,6 +137,8 @@ async def open_incident(
     the command was typed), starts its thread and pages level 1 (a DM; a queued page waits for
     ``deliver_queued_pages``). ``source_key`` (the request's trigger id) makes it idempotent: the
     same key opens one incident (``Opened.duplicate`` for the others, with nothing sent).
+    ``require_person`` (buttons, shortcuts and their form): the reporter must be a person in the
+    directory (``may_open_incident``), else ``Refusal.NOT_ALLOWED``, audited, nothing opened.
     """
     snap = await (snapshots or snapshot_source(deps))()
     chain = chain_at(snap, pipeline, now, critical)
@@ -134,6 +146,11 @@ async def open_incident(
     if isinstance(started, Refused):
         return started
     draft, event = started
+    if require_person and not may_open_incident(snap.directory, _actor(snap, reporter)):
+        async with deps.db.sessions() as session, session.begin():
+            await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.refused",
+                               subject=f"pipeline:{pipeline}", after={"reason": Refusal.NOT_ALLOWED.value})
+        return Refused(Refusal.NOT_ALLOWED, draft)
     async with deps.db.sessions() as session, session.begin():
         inc = await repo.add_incident(session, draft, source_key)
         if inc is None:
@@ -211,16 +228,51 @@ async def _after_change(deps: Deps, snap: Snapshot, change: Change) -> None:
 
 
 Decide = Callable[[Incident, Snapshot], core.Outcome]
+Origin = tuple[str | None, str | None]  # (channel id, message ts) a click came from
 
 
-async def act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snapshots: SnapshotSource | None) -> Acted:
-    """Load the incident, ``decide`` what changes, apply it (compare-and-set) with its audit entry
-    in one transaction, then tell Slack. ``NotFound`` when there is no such incident."""
+def may_open(snap: Snapshot, slack_user: str | None) -> Decision:
+    """Whether ``slack_user`` may open an incident from a button or shortcut (``may_open_incident``)."""
+    return may_open_incident(snap.directory, _actor(snap, slack_user))
+
+
+def gate(snap: Snapshot, inc: Incident, actor: str | None, origin: Origin | None) -> tuple[Refusal, str] | None:
+    """Why ``actor`` (a Slack user id, or a person id from the console; None: the bot) may not act
+    on ``inc`` from ``origin`` (None: not a click, e.g. the console), or None when they may."""
+    if origin is not None and (inc.channel is None or inc.ts is None or origin != (inc.channel, inc.ts)):
+        return Refusal.WRONG_MESSAGE, "Use the buttons on the incident's own message."
+    if actor is None:
+        return None
+    decision = may_act_on_incident(snap.directory, snap.admins, _actor(snap, actor), inc.pipeline, inc.reached)
+    return None if decision else (Refusal.NOT_ALLOWED, decision.reason)
+
+
+async def act(
+    deps: Deps,
+    incident_id: int,
+    now: datetime,
+    decide: Decide,
+    snapshots: SnapshotSource | None,
+    *,
+    actor: str | None = None,
+    origin: Origin | None = None,
+) -> Acted:
+    """Load the incident, check that ``actor`` may act on it from ``origin`` (``gate``), ``decide``
+    what changes, apply it (compare-and-set) with its audit entry in one transaction, then tell
+    Slack. ``NotFound`` when there is no such incident."""
     snap = await (snapshots or snapshot_source(deps))()
     async with deps.db.sessions() as session, session.begin():
         inc = await repo.get_incident(session, incident_id)
         if inc is None:
             raise NotFound(incident_id)
+        refused = gate(snap, inc, actor, origin)
+        if refused is not None:
+            why, text = refused
+            await audit.record(session, at=now, actor=_actor(snap, actor), action="incident.refused",
+                               subject=f"incident:{inc.id}",
+                               after={"reason": why.value, "text": text,
+                                      "origin": list(origin) if origin is not None else None})
+            return Acted(inc, refusal=why, reason=text)
         outcome = decide(inc, snap)
         if isinstance(outcome, Refused):
             if outcome.reason == Refusal.END_OF_CHAIN and inc.next_auto_at is not None:
@@ -239,17 +291,31 @@ async def act(deps: Deps, incident_id: int, now: datetime, decide: Decide, snaps
 
 
 async def acknowledge(
-    deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
+    deps: Deps,
+    incident_id: int,
+    actor: str | None,
+    now: datetime,
+    *,
+    snapshots: SnapshotSource | None = None,
+    origin: Origin | None = None,
 ) -> Acted:
-    """``actor`` (a Slack user id) acknowledges the incident: once."""
-    return await act(deps, incident_id, now, lambda inc, _snap: core.acknowledge(inc, actor, now), snapshots)
+    """``actor`` (a Slack user id) acknowledges the incident: once, when allowed (``gate``)."""
+    return await act(deps, incident_id, now, lambda inc, _snap: core.acknowledge(inc, actor, now), snapshots,
+                     actor=actor, origin=origin)
 
 
 async def resolve(
-    deps: Deps, incident_id: int, actor: str | None, now: datetime, *, snapshots: SnapshotSource | None = None
+    deps: Deps,
+    incident_id: int,
+    actor: str | None,
+    now: datetime,
+    *,
+    snapshots: SnapshotSource | None = None,
+    origin: Origin | None = None,
 ) -> Acted:
-    """``actor`` resolves the incident: once; its pending queued pages are cancelled."""
-    return await act(deps, incident_id, now, lambda inc, _snap: core.resolve(inc, actor, now), snapshots)
+    """``actor`` resolves the incident: once, when allowed; its pending queued pages are cancelled."""
+    return await act(deps, incident_id, now, lambda inc, _snap: core.resolve(inc, actor, now), snapshots,
+                     actor=actor, origin=origin)
 
 
 async def escalate(
@@ -260,13 +326,15 @@ async def escalate(
     now: datetime,
     *,
     snapshots: SnapshotSource | None = None,
+    origin: Origin | None = None,
 ) -> Acted:
     """Escalate from ``from_level`` (the level the pressed button showed) along the chain at
-    ``now``. A second press from the same level changes nothing (``Refusal.STALE``)."""
+    ``now``, when allowed (``gate``). A second press from the same level changes nothing
+    (``Refusal.STALE``)."""
     minutes = auto_escalate_minutes(deps)
 
     def decide(inc: Incident, snap: Snapshot) -> core.Outcome:
         chain = chain_at(snap, inc.pipeline, now, inc.critical)
         return core.escalate(inc, chain, from_level, actor, now, minutes)
 
-    return await act(deps, incident_id, now, decide, snapshots)
+    return await act(deps, incident_id, now, decide, snapshots, actor=actor, origin=origin)

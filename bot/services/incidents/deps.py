@@ -44,12 +44,13 @@ class Opened:
 
 @dataclass(frozen=True)
 class Acted:
-    """The outcome of a button: ``change`` when it applied, else ``refusal``; ``incident`` as it is
-    now."""
+    """The outcome of a button: ``change`` when it applied, else ``refusal`` (with ``reason``, the
+    words of a permission refusal); ``incident`` as it is now."""
 
     incident: Incident
     change: Change | None = None
     refusal: Refusal | None = None
+    reason: str | None = None
 
     @property
     def applied(self) -> bool:
