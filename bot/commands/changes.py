@@ -315,8 +315,12 @@ def fairness_range(command: FairnessCommand, now: datetime, tz: ZoneInfo) -> tup
 
 @dataclass(frozen=True, slots=True)
 class Applied:
+    """A change applied; ``replayed``: the same request (Slack trigger or view id) had applied it
+    already, so nothing changed this time and nobody is told again."""
+
     record: ChangeRecord
     plan: Plan
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from bot.commands.changes import (
 from bot.commands.parse import UsageError
 from bot.commands.results import Problem
 from bot.core.changes import ChangeKind, ChangeRequest, RefusalKind, find_target, week_of
-from bot.render.blocks import Message, error_message, render_problem
+from bot.render.blocks import Message, render_problem
 from bot.render.changes import (
     ChangeAction,
     ChangeView,
@@ -58,7 +58,7 @@ from bot.services import changes as svc
 from bot.services.snapshot import Snapshot
 from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
-from bot.slack.errors import log_unexpected, message_response
+from bot.slack.errors import failure_message, log_unexpected, message_response
 
 log = logging.getLogger("bot.slack.changes")
 
@@ -106,13 +106,16 @@ class Changes:
 
     # -- commands ---------------------------------------------------------------------------------
 
-    async def run(self, command: ChangeCommand, slack_user: str | None) -> tuple[Message, str]:
-        """The answer to a change command and its outcome label; the DMs follow in the background."""
+    async def run(self, command: ChangeCommand, slack_user: str | None,
+                  source_key: str | None = None) -> tuple[Message, str]:
+        """The answer to a change command and its outcome label; the DMs follow in the background.
+        ``source_key`` (the request's trigger id) makes a replayed request apply once."""
         now = self.deps.clock()
         snap = await self.snapshot()
         answered = await svc.answer_change(self.deps.db, snap, command, self.person(snap, slack_user), now,
                                            extra_admins=self.admins,
-                                           base_url=svc.public_base_url(self.deps.settings))
+                                           base_url=svc.public_base_url(self.deps.settings),
+                                           source_key=source_key)
         if answered.done is not None:
             self.changed(snap, answered.done, now)
         return answered.message, answered.outcome
@@ -122,14 +125,16 @@ class Changes:
         user = body.get("user_id")
         metrics = self.ctx.metrics
         started = time.perf_counter()
-        task = self.deps.background.spawn(self.run(command, user), name="change_command")
+        trigger_id = body.get("trigger_id")
+        key = f"command:{trigger_id}" if trigger_id else None
+        task = self.deps.background.spawn(self.run(command, user, key), name="change_command")
         done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
         if task in done:
             try:
                 message, outcome = task.result()
             except Exception as exc:
                 metrics.count_command("/oncall", "error", time.perf_counter() - started)
-                return message_response(error_message(log_unexpected(exc, body)))
+                return message_response(failure_message(exc, body))
             metrics.count_command("/oncall", outcome, time.perf_counter() - started)
             return message_response(message)
         self.deps.background.spawn(self._later(task, body, started), name="change_command_later")
@@ -139,7 +144,7 @@ class Changes:
         try:
             message, outcome = await task
         except Exception as exc:
-            message, outcome = error_message(log_unexpected(exc, body)), "error"
+            message, outcome = failure_message(exc, body), "error"
         self.ctx.metrics.count_command("/oncall", outcome, time.perf_counter() - started)
         await self.reply(body, message)
 
@@ -248,21 +253,29 @@ class Changes:
             await ack(response_action="errors", errors=read)
             return
         now = self.deps.clock()
-        task = self.deps.background.spawn(svc.apply_change(self.deps.db, read, now, extra_admins=self.admins),
-                                          name="change_form")
+        view_id = (body.get("view") or {}).get("id")
+        key = f"view:{view_id}" if view_id else None
+        task = self.deps.background.spawn(svc.apply_change(self.deps.db, read, now, extra_admins=self.admins,
+                                                           source_key=key), name="change_form")
         done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
         if task not in done:
             await ack()
             self.deps.background.spawn(self._form_later(task, snap, body, now), name="change_form_later")
             return
-        got = task.result()
+        try:
+            got = task.result()
+        except Exception as exc:  # e.g. the database is down: close the form, say what happened
+            await ack()
+            await self.reply(body, failure_message(exc, body))
+            return
         if isinstance(got, Refused):
             field = _field_for(kind, got)
             await ack(response_action="errors",
                       errors={str(field): mrkdwn_to_text(refusal_text(d, tz, got.refusal), d)[:1900]})
             return
         await ack(response_action="update", view=result_view("Done", render_applied(d, tz, got)))
-        self.changed(snap, got, now)
+        if not got.replayed:
+            self.changed(snap, got, now)
 
     async def _form_later(self, task: asyncio.Task[Applied | Refused], snap: Snapshot, body: dict[str, Any],
                           now: datetime) -> None:
@@ -270,13 +283,14 @@ class Changes:
         try:
             got = await task
         except Exception as exc:
-            await self.reply(body, error_message(log_unexpected(exc, body)))
+            await self.reply(body, failure_message(exc, body))
             return
         if isinstance(got, Refused):
             await self.reply(body, render_refused(d, tz, got))
             return
         await self.reply(body, render_applied(d, tz, got))
-        self.changed(snap, got, now)
+        if not got.replayed:
+            self.changed(snap, got, now)
 
 
 def _instant(epoch: Any) -> datetime | None:
@@ -374,9 +388,9 @@ def _spawn(deps: SlackDeps, work: Coroutine[Any, Any, None], body: dict[str, Any
         try:
             await work
         except Exception as exc:
-            reference = log_unexpected(exc, body)
+            message = failure_message(exc, body)
             try:
-                await changes.reply(body, error_message(reference))
+                await changes.reply(body, message)
             except Exception as again:
                 log.warning("could not tell the user about an error: %s", again)
 

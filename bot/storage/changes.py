@@ -49,9 +49,12 @@ async def add_change(
     target: Target | None,
     reason: str,
     override_ids: list[int],
+    source_key: str | None = None,
 ) -> ChangeRecord:
-    """Record a change (in the caller's transaction) and return it with its id."""
+    """Record a change (in the caller's transaction) and return it with its id. ``source_key``
+    names the request that made it (unique: callers look it up first, under the changes lock)."""
     row = ChangeRow(
+        source_key=source_key,
         kind=kind.value, created_by=created_by, created_at=created_at, start=start, end=end, person=person,
         other=other, target_rotation=target.rotation if target else None, target_role=target.role if target else None,
         target_pipeline=target.pipeline if target else None, reason=reason, override_ids=override_ids,
@@ -59,6 +62,12 @@ async def add_change(
     session.add(row)
     await session.flush()
     return _record(row)
+
+
+async def change_by_source(session: AsyncSession, source_key: str) -> ChangeRecord | None:
+    """The change made by request ``source_key``, if one was."""
+    row = (await session.scalars(select(ChangeRow).where(ChangeRow.source_key == source_key))).first()
+    return _record(row) if row is not None else None
 
 
 async def get_change(session: AsyncSession, change_id: int) -> ChangeRecord | None:

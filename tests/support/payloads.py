@@ -268,7 +268,7 @@ def view_submission_payload(
     values: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     private_metadata: str = "",
-    view_id: str = "V0VIEW001",
+    view_id: str | None = None,
     external_id: str = "",
     title: str = "Modal",
     blocks: list[JsonDict] | None = None,
@@ -281,7 +281,9 @@ def view_submission_payload(
     token: str = VERIFICATION_TOKEN,
 ) -> JsonDict:
     """A ``view_submission`` payload. ``values`` is ``view.state.values``:
-    ``{block_id: {action_id: {"type": "plain_text_input", "value": "..."}}}``."""
+    ``{block_id: {action_id: {"type": "plain_text_input", "value": "..."}}}``. Each submission
+    gets its own view id unless ``view_id`` is given (Slack's replay of one keeps it)."""
+    view_id = view_id or f"V0VIEW{next(_ids):03d}"
     return {
         "type": "view_submission",
         "team": _team(team_id, team_domain),

@@ -81,21 +81,24 @@ async def answer_change(
     *,
     extra_admins: Sequence[str] = (),
     base_url: str = "http://localhost",
+    source_key: str | None = None,
 ) -> Answered:
     """Answer a change command of person ``user`` at ``now`` (applying it when it is a change).
 
     Every transport uses this: Slack (``bot.slack.changes``), the console and ``oncall-bot ask``.
     A form (``ChangeModal``) needs Slack: elsewhere the answer says how to type the command.
+    ``source_key`` (Slack's ``command:TRIGGER_ID``) applies a replayed request once: the replay is
+    answered with the change the first made, and nothing is done or sent again.
     """
     d, tz = snap.directory, snap.calendar.tz
     if isinstance(command, OverrideCommand | SwapCommand | AwayCommand):
         request = resolve_request(command, snap, now, user)
         if not isinstance(request, ChangeRequest):
             return Answered(_mistake(snap, request), "user_error")
-        got = await apply_change(db, request, now, extra_admins=extra_admins)
+        got = await apply_change(db, request, now, extra_admins=extra_admins, source_key=source_key)
         if isinstance(got, Refused):
             return Answered(render_refused(d, tz, got), "user_error")
-        return Answered(render_applied(d, tz, got), "ok", got)
+        return Answered(render_applied(d, tz, got), "ok", None if got.replayed else got)
     if isinstance(command, CancelCommand):
         cancelled = await cancel_change(db, command.change_id, user, now, extra_admins=extra_admins)
         if isinstance(cancelled, Refused):

@@ -34,6 +34,7 @@ from bot.core.changes import (
     ChangeKind,
     ChangeRecord,
     ChangeRequest,
+    Plan,
     Refusal,
     RefusalKind,
     ShiftChange,
@@ -157,6 +158,14 @@ async def notify_change(
             )
 
 
+def _replayed(record: ChangeRecord) -> Applied:
+    """A change made earlier by the same request, answered again without applying anything."""
+    request = ChangeRequest(record.kind, record.created_by, record.start, record.end, record.person,
+                            other=record.other, target=record.target, reason=record.reason)
+    plan = Plan(request, (), (), "", ("This request was already applied: nothing changed again.",))
+    return Applied(record, plan, replayed=True)
+
+
 async def apply_change(
     db: Database,
     request: ChangeRequest,
@@ -164,11 +173,21 @@ async def apply_change(
     *,
     extra_admins: Sequence[str] = (),
     notify: Notify | None = None,
+    source_key: str | None = None,
 ) -> Applied | Refused:
     """Check and apply ``request`` at ``now`` in one transaction; then DM the people affected
-    (``notify``; None: the caller will, with ``notify_change``)."""
+    (``notify``; None: the caller will, with ``notify_change``).
+
+    ``source_key`` (the Slack request: ``command:TRIGGER_ID``, ``view:VIEW_ID``) makes it
+    idempotent: when that request already made a change, nothing is applied and that change
+    comes back as ``Applied(replayed=True)`` (no DMs).
+    """
     async with db.sessions() as session, session.begin():
         await lock(session, store.CHANGES_LOCK_KEY)
+        if source_key is not None:
+            done = await store.change_by_source(session, source_key)
+            if done is not None:
+                return _replayed(done)
         directory, cal = await read_directory(session)
         lo = min(request.start, now)
         overrides = await overrides_between(session, lo, max(request.end, lo + timedelta(seconds=1)))
@@ -213,6 +232,7 @@ async def apply_change(
             target=request.target,
             reason=request.reason,
             override_ids=ids,
+            source_key=source_key,
         )
         await audit.record(
             session,

@@ -46,6 +46,8 @@ class ChangeRow(Base):
     override_ids: Mapped[list[int]] = mapped_column(JSON)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_by: Mapped[str | None] = mapped_column(ID)
+    # the Slack request that made it ("command:TRIGGER_ID", "view:VIEW_ID"; migration 0006): applies once
+    source_key: Mapped[str | None] = mapped_column(String(255), index=True, unique=True)
 
 
 class ShiftNoticeRow(Base):
