@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 
 def add_scheduled_parsers(sub: Any) -> None:
     """Add the scheduled-work subcommands to ``oncall-bot``'s subparsers."""
-    p = sub.add_parser("tick", help="run one scheduler tick now (or --at a time) and exit")
-    p.add_argument("--at", help="ISO-8601 time (company zone without an offset), e.g. 2026-11-30T09:00")
+    p = sub.add_parser("tick", help="run one scheduler tick now and exit; with --at, show what a tick then "
+                                    "would do (changing nothing), or with --at and --apply act as if then")
+    p.add_argument("--at", help="ISO-8601 time (company zone without an offset), e.g. 2026-11-30T09:00; alone "
+                                "a preview that writes and sends nothing")
+    p.add_argument("--apply", action="store_true", help="with --at: act as if it were that time (catch-up, tests)")
     p = sub.add_parser("calendar", help="the recurring work's occurrences in a time range")
     p.add_argument("--from", dest="start", required=True, help="ISO-8601 (company zone without an offset)")
     p.add_argument("--to", dest="end", required=True)
@@ -54,6 +57,11 @@ def _local(at: datetime | None, snap: Snapshot) -> str:
     return local_time(at, snap.calendar.tz) if at is not None else "—"
 
 
+def _no_slack(settings: Settings) -> Settings:
+    """``settings`` without a bot token: a preview never reaches Slack."""
+    return settings.model_copy(update={"slack_bot_token": None})
+
+
 def console_or_slack(settings: Settings, directory: Directory) -> tuple[SlackPort, Callable[[], Any] | None]:
     """The Slack port (Web API with a bot token, else the console) and a closer."""
     from bot.services.deliveries import ConsolePort, WebSlackPort
@@ -67,14 +75,34 @@ def console_or_slack(settings: Settings, directory: Directory) -> tuple[SlackPor
     return WebSlackPort(client), lambda: close_client(client)
 
 
+def print_preview(preview: Any, snap: Snapshot) -> None:
+    """What a tick would do, on stdout (``oncall-bot tick --at T``)."""
+    print(f"Preview of a tick at {_local(preview.at, snap)} (nothing was written or sent; add --apply to act):")
+    for occ in preview.open:
+        who = person_names(snap.directory, occ.assignees) or "nobody"
+        where = f" in {occ.channel}" if occ.channel else ""
+        print(f"  would open {occ.kind} {occ.definition} ({occ.title}){where}, for {who}")
+    for occ in preview.skip:
+        print(f"  would skip {occ.kind} {occ.definition} of {_local(occ.at, snap)}: past its grace")
+    for title in preview.remind:
+        print(f"  would remind: {title}")
+    for title in preview.overdue:
+        print(f"  would mark overdue and escalate: {title}")
+    for pending in preview.send:
+        print(f"  would send {pending.op} to {pending.target}: {pending.label}")
+    if preview.nothing:
+        print("  nothing to do")
+
+
 async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
     from bot.services.queries import load_snapshot
-    from bot.services.scheduled import ScheduleConfig, Ticker
+    from bot.services.scheduled import ScheduleConfig, Ticker, preview_tick
 
     async def go(db: Database) -> int:
         snap = await load_snapshot(db, settings.admin_ids)
         at = parse_instant(args.at, snap.directory.calendar.timezone, now)
-        port, close = console_or_slack(settings, snap.directory)
+        preview = args.at is not None and not args.apply
+        port, close = console_or_slack(settings if not preview else _no_slack(settings), snap.directory)
 
         async def snapshots() -> Snapshot:
             return snap
@@ -84,7 +112,11 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings, now: datetime) 
                 config = ScheduleConfig.from_env()
             except ValueError as exc:
                 raise CliError(str(exc)) from None
-            report = await Ticker(db, port, snapshots=snapshots, config=config).tick(at)
+            ticker = Ticker(db, port, snapshots=snapshots, config=config)
+            if preview:
+                print_preview(await preview_tick(ticker, at), snap)
+                return 0
+            report = await ticker.tick(at)
         finally:
             if close is not None:
                 await close()

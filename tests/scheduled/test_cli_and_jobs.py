@@ -63,7 +63,7 @@ def test_calendar_json_lists_occurrences_with_stable_keys(env: dict[str, str]) -
 
 @pytest.mark.e2e
 def test_tick_without_slack_prints_what_would_be_posted_once(env: dict[str, str]) -> None:
-    first = run(env, "tick", "--at", "2026-11-30T09:00")
+    first = run(env, "tick", "--at", "2026-11-30T09:00", "--apply")
     assert first.returncode == 0, first.stderr
     assert "── to #data-oncall" in first.stdout and "Rotation for the week of Nov 30" in first.stdout
     assert "DE R1 (Primary for Profit and Growth): @Dana Diaz (from @Drew Doyle)" in first.stdout
@@ -72,7 +72,7 @@ def test_tick_without_slack_prints_what_would_be_posted_once(env: dict[str, str]
     assert "user group @oncall-engagement := Dev Desai, Fay Ellis" in first.stdout
     assert "[ ] Upgrades and downgrades updated" in first.stdout
     assert "claimed 6" in first.stderr and "sent 16" in first.stderr
-    again = run(env, "tick", "--at", "2026-11-30T09:00")
+    again = run(env, "tick", "--at", "2026-11-30T09:00", "--apply")
     assert again.returncode == 0 and "── to" not in again.stdout and "claimed 0" in again.stderr
 
     lists = json.loads(run(env, "checklists", "--open", "--json").stdout)
@@ -90,7 +90,7 @@ def test_tick_without_slack_prints_what_would_be_posted_once(env: dict[str, str]
     assert failed.returncode == 0 and "(0)" in failed.stdout
 
     # that evening the dailies are overdue: escalated to DE R3/R4 and #analytics
-    evening = run(env, "tick", "--at", "2026-11-30T17:00")
+    evening = run(env, "tick", "--at", "2026-11-30T17:00", "--apply")
     assert "escalated 2" in evening.stderr and "── to #analytics" in evening.stdout
 
 
@@ -163,7 +163,7 @@ def test_schedule_config_from_the_environment() -> None:
 
 @pytest.mark.e2e
 def test_bad_grace_is_a_user_error(env: dict[str, str]) -> None:
-    out = run({**env, "ONCALL_SCHEDULE_GRACE_MINUTES": "-5"}, "tick", "--at", "2026-11-30T09:00")
+    out = run({**env, "ONCALL_SCHEDULE_GRACE_MINUTES": "-5"}, "tick", "--at", "2026-11-30T09:00", "--apply")
     assert out.returncode == 2 and "ONCALL_SCHEDULE_GRACE_MINUTES must be positive" in out.stderr
 
 

@@ -58,7 +58,7 @@ def _env(db_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
 
 async def tick_process(db_url: str, slack: FakeSlack, at: str, **env: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "tick", "--at", at,
+        sys.executable, "-m", "bot", "tick", "--at", at, "--apply",
         cwd=str(ROOT), env=_env(db_url, slack, **env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from bot.services.scheduled.checklists import ChecklistAction, Decision, may_tic
 from bot.services.scheduled.config import ScheduleConfig, TickReport, replica_id
 from bot.services.scheduled.followups import escalation_targets
 from bot.services.scheduled.meetings import MeetingAnswer, answer_invite
+from bot.services.scheduled.preview import Pending, TickPreview, preview_tick
 from bot.services.scheduled.rendering import checklist_view, meeting_view
 from bot.services.scheduled.ticker import SnapshotSource, Ticker
 
@@ -26,8 +27,10 @@ __all__ = [
     "ChecklistAction",
     "Decision",
     "MeetingAnswer",
+    "Pending",
     "ScheduleConfig",
     "SnapshotSource",
+    "TickPreview",
     "TickReport",
     "Ticker",
     "answer_invite",
@@ -35,6 +38,7 @@ __all__ = [
     "escalation_targets",
     "may_tick",
     "meeting_view",
+    "preview_tick",
     "replica_id",
     "set_checklist_items",
 ]

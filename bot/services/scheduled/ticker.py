@@ -108,7 +108,8 @@ class Ticker:
                     out.append(occ)
         return out
 
-    async def _undecided(self, session: AsyncSession, cands: list[Occurrence], now: datetime) -> list[Occurrence]:
+    async def undecided(self, session: AsyncSession, cands: list[Occurrence], now: datetime) -> list[Occurrence]:
+        """The candidates no replica has decided yet (reads only; remembers the decided keys)."""
         if self._known_loaded_since is None and cands:
             since = min(o.at for o in cands)
             self._known |= await store.keys_since(session, since)
@@ -130,7 +131,7 @@ class Ticker:
         cands = self.candidates(snap, now)
         if cands:
             async with self.db.sessions() as session:
-                undecided = await self._undecided(session, cands, now)
+                undecided = await self.undecided(session, cands, now)
             await self._decide_all(snap, undecided, now, report)
         await follow_up_checklists(self.db, snap, now, report)
         deliverer = Deliverer(

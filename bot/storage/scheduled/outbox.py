@@ -279,3 +279,9 @@ async def list_deliveries(session: AsyncSession, *, failed_only: bool = False, l
         )
     stmt = stmt.order_by(DeliveryRow.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+async def ready_rows(session: AsyncSession, now: datetime, limit: int = 5000) -> list[DeliveryRow]:
+    """The deliveries a tick at ``now`` would take (``ready_condition``), oldest first. Reads only."""
+    rows = await session.execute(select(DeliveryRow).where(ready_condition(now)).order_by(DeliveryRow.id).limit(limit))
+    return list(rows.scalars())

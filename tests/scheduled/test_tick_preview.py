@@ -1,0 +1,64 @@
+"""``oncall-bot tick --at T`` is a preview that writes and sends nothing (issue 10 §7); ``--apply``
+acts as if at T. Real processes on both dialects; the rows of every table are counted before and
+after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bot.storage.tables import Base
+
+from .test_cli_and_jobs import EXE, ROOT
+
+
+def _env(db_url: str, home: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "SLACK_"))}
+    return {**e, "ONCALL_DATABASE_URL": db_url, "HOME": str(home)}
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+async def _counts(db_url: str) -> dict[str, int]:
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return {t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+                    for t in Base.metadata.sorted_tables}
+    finally:
+        await engine.dispose()
+
+
+async def test_tick_at_previews_and_changes_nothing_then_apply_acts(db_url: str, tmp_path: Path) -> None:
+    env = _env(db_url, tmp_path)
+    loaded = await asyncio.to_thread(_run, env, "seed", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    before = await _counts(db_url)
+
+    preview = await asyncio.to_thread(_run, env, "tick", "--at", "2026-11-30T09:00")
+    assert preview.returncode == 0, preview.stderr
+    out = preview.stdout
+    assert out.startswith("Preview of a tick at Mon Nov 30") and "nothing was written or sent" in out
+    assert "would open announcement handoff-announcement" in out and "in #data-oncall" in out
+    assert "would open checklist growth-weekly-status (Growth weekly account status updates)" in out
+    assert "would open meeting engagement-onboarding" in out
+    assert "── to" not in out  # nothing posted, not even to the console
+    assert await _counts(db_url) == before
+
+    applied = await asyncio.to_thread(_run, env, "tick", "--at", "2026-11-30T09:00", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "claimed 6" in applied.stderr and "sent 16" in applied.stderr  # the preview took nothing away
+    after = await _counts(db_url)
+    assert after["scheduled_deliveries"] == 16 and after["audit_log"] > before["audit_log"]
+
+    again = await asyncio.to_thread(_run, env, "tick", "--at", "2026-11-30T09:00")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert await _counts(db_url) == after
