@@ -1,4 +1,4 @@
-"""CLI commands of the schedule changes: ``audit`` and ``fairness``.
+"""CLI commands of the schedule changes: ``audit``, ``fairness`` and ``calendar-tokens``.
 
 Registered by ``bot.cli.main`` (``add_changes_parsers`` and ``CHANGES_COMMANDS``).
 """
@@ -29,10 +29,35 @@ def add_changes_parsers(sub: Any) -> None:
                    help='only this action (repeatable); "change." matches every change.* action')
     p.add_argument("--limit", type=int, help="at most this many entries (the oldest first)")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("calendar-tokens", help="calendar-feed tokens: who has one; revoke one (the feed then 404s)")
+    tsub = p.add_subparsers(dest="tokens_command", required=True)
+    tsub.add_parser("list", help="who has a calendar-feed token, and since when (not the tokens)")
+    tp = tsub.add_parser("revoke", help="revoke a person's calendar-feed token")
+    tp.add_argument("person", help="a person id (also one no longer in the seed)")
     p = sub.add_parser("fairness", help="shifts and hours on call per person and team over a time range")
     p.add_argument("--from", dest="start", required=True, help="ISO-8601 (company zone without an offset)")
     p.add_argument("--to", dest="end", required=True)
     p.add_argument("--json", action="store_true")
+
+
+async def cmd_calendar_tokens(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    """``calendar-tokens list`` and ``calendar-tokens revoke PERSON``."""
+    from bot.services.calendar_feeds import issued_tokens, revoke_token
+
+    async def go(db: Database) -> int:
+        if args.tokens_command == "revoke":
+            if await revoke_token(db, args.person, now):
+                print(f"Revoked {args.person}'s calendar feed: its links now answer 404.")
+                return 0
+            print(f"{args.person} has no calendar-feed token: nothing to revoke.")
+            return 1
+        issued = await issued_tokens(db)
+        print(f"Calendar-feed tokens ({len(issued)})")
+        for person, since in issued:
+            print(f"  {person}  issued {since.isoformat(timespec='minutes')}")
+        return 0
+
+    return await with_db(settings, go)
 
 
 def _hours(delta: timedelta) -> float:
@@ -128,4 +153,5 @@ async def cmd_fairness(args: argparse.Namespace, settings: Settings, now: dateti
 CHANGES_COMMANDS: dict[str, Command] = {
     "audit": cmd_audit,
     "fairness": cmd_fairness,
+    "calendar-tokens": cmd_calendar_tokens,
 }

@@ -2,12 +2,15 @@
 
 The token is the whole credential of ``GET /calendar/TOKEN.ics``: 32 URL-safe characters from
 ``secrets``. ``token_for`` hands out the person's token (creating it the first time);
-``reset_token`` replaces it, which revokes every URL that carried the old one.
+``reset_token`` replaces it, which revokes every URL that carried the old one. Loading a seed
+without a person revokes their token (``revoke_tokens_except``, from ``apply_seed``), and
+``oncall-bot calendar-tokens revoke PERSON`` revokes one (``revoke_tokens``).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -47,3 +50,29 @@ async def person_for_token(session: AsyncSession, token: str) -> str | None:
     if not token or len(token) > 64:
         return None
     return await session.scalar(select(CalendarTokenRow.person).where(CalendarTokenRow.token == token))
+
+
+async def revoke_tokens(session: AsyncSession, people: Sequence[str]) -> list[str]:
+    """Delete the tokens of ``people`` (their feeds then answer 404); the people who had one."""
+    if not people:
+        return []
+    rows = await session.execute(
+        delete(CalendarTokenRow).where(CalendarTokenRow.person.in_(list(people))).returning(CalendarTokenRow.person)
+    )
+    return sorted(rows.scalars())
+
+
+async def revoke_tokens_except(session: AsyncSession, keep: Sequence[str]) -> list[str]:
+    """Delete every token whose person is not in ``keep`` (e.g. the seed's people); who lost one."""
+    rows = await session.execute(
+        delete(CalendarTokenRow).where(CalendarTokenRow.person.not_in(list(keep))).returning(CalendarTokenRow.person)
+    )
+    return sorted(rows.scalars())
+
+
+async def tokens_issued(session: AsyncSession) -> list[tuple[str, datetime]]:
+    """Who has a token and since when (never the tokens themselves), by person."""
+    rows = await session.execute(
+        select(CalendarTokenRow.person, CalendarTokenRow.created_at).order_by(CalendarTokenRow.person)
+    )
+    return [(r.person, r.created_at) for r in rows]

@@ -44,6 +44,7 @@ from bot.seed.schema import (
     WindowIn,
 )
 from bot.seed.validate import to_directory
+from bot.storage.calendar_tokens import revoke_tokens_except
 from bot.storage.meta import get_meta, lock, set_meta
 from bot.storage.tables import (
     SEED_TABLES,
@@ -120,6 +121,7 @@ class SeedChanges:
     """What ``apply_seed`` changed, per kind (``KINDS``): ``changes["pipelines"].added`` ..."""
 
     kinds: dict[str, KindChanges] = field(default_factory=lambda: {k: KindChanges() for k in KINDS})
+    revoked_tokens: list[str] = field(default_factory=list)  # people whose calendar feed was revoked
 
     def __getitem__(self, kind: str) -> KindChanges:
         return self.kinds[kind]
@@ -140,6 +142,8 @@ class SeedChanges:
                                                            ("removed", k.removed)) if ids]
             if done:
                 parts.append(f"{name}: {', '.join(done)}")
+        if self.revoked_tokens:
+            parts.append(f"calendar feeds revoked: {', '.join(self.revoked_tokens)}")
         return "; ".join(parts) or "no changes"
 
 
@@ -323,6 +327,10 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
     for kind in reversed(_KINDS):
         if kind.table in removed:
             await session.execute(delete(kind.table).where(kind.table.c.id.in_(removed[kind.table])))
+    # People who left the seed lose their calendar feeds (issue 10 §7): in the same transaction.
+    revoked = await revoke_tokens_except(session, [p.id for p in seed.people])
+    if revoked:
+        changes.revoked_tokens.extend(revoked)
     digest = seed_digest(seed)
     if await get_meta(session, DIGEST_KEY) != digest:
         await set_meta(session, DIGEST_KEY, digest)

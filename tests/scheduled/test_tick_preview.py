@@ -62,3 +62,27 @@ async def test_tick_at_previews_and_changes_nothing_then_apply_acts(db_url: str,
     again = await asyncio.to_thread(_run, env, "tick", "--at", "2026-11-30T09:00")
     assert again.returncode == 0 and "nothing to do" in again.stdout
     assert await _counts(db_url) == after
+
+
+async def test_calendar_tokens_list_and_revoke(db_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.storage.tables.calendar_tokens import CalendarTokenRow
+
+    env = _env(db_url, tmp_path)
+    assert (await asyncio.to_thread(_run, env, "seed", "load")).returncode == 0
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(CalendarTokenRow.__table__.insert().values(
+                person="de2", token="secret-token-value", created_at=datetime(2026, 11, 2, 15, 0, tzinfo=UTC)))
+    finally:
+        await engine.dispose()
+    listed = await asyncio.to_thread(_run, env, "calendar-tokens", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "de2  issued 2026-11-02T15:00" in listed.stdout and "secret-token-value" not in listed.stdout
+    revoked = await asyncio.to_thread(_run, env, "calendar-tokens", "revoke", "de2")
+    assert revoked.returncode == 0 and "Revoked de2's calendar feed" in revoked.stdout
+    again = await asyncio.to_thread(_run, env, "calendar-tokens", "revoke", "de2")
+    assert again.returncode == 1 and "nothing to revoke" in again.stdout
+    assert (await _counts(db_url))["calendar_tokens"] == 0
