@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.storage.tables.changes import ChangeRow
 from tests.slack.harness import RunningBot
@@ -75,3 +77,16 @@ async def test_different_requests_still_make_different_changes(bot: RunningBot) 
     await slash(bot, "away dec 21 dec 22", DE2, trigger_id=bot.slack.new_trigger_id())
     await slash(bot, "away dec 28 dec 29", DE2, trigger_id=bot.slack.new_trigger_id())
     assert [i for i, _ in await _changes(bot)] == [1, 2]
+
+
+async def test_a_change_during_a_database_outage_says_so(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services.changes import answers
+
+    async def down(*_args: object, **_kw: object) -> None:
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(answers, "apply_change", down)
+    body = await slash(bot, "away dec 21 dec 22", DE2, trigger_id=bot.slack.new_trigger_id())
+    assert "I can't reach my database right now, so nothing was done" in body["text"]
+    assert "Something went wrong" not in body["text"]
+    assert await _changes(bot) == []
