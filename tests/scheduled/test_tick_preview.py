@@ -9,18 +9,20 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.storage.tables import Base
+from tests.support.clock import pinned
 
 from .test_cli_and_jobs import EXE, ROOT
 
 
 def _env(db_url: str, home: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "SLACK_"))}
-    return {**e, "ONCALL_DATABASE_URL": db_url, "HOME": str(home)}
+    return pinned({**e, "ONCALL_DATABASE_URL": db_url, "HOME": str(home)})
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,6 +39,7 @@ async def _counts(db_url: str) -> dict[str, int]:
         await engine.dispose()
 
 
+@pytest.mark.e2e
 async def test_tick_at_previews_and_changes_nothing_then_apply_acts(db_url: str, tmp_path: Path) -> None:
     env = _env(db_url, tmp_path)
     loaded = await asyncio.to_thread(_run, env, "seed", "load")
@@ -64,6 +67,7 @@ async def test_tick_at_previews_and_changes_nothing_then_apply_acts(db_url: str,
     assert await _counts(db_url) == after
 
 
+@pytest.mark.e2e
 async def test_calendar_tokens_list_and_revoke(db_url: str, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
