@@ -67,15 +67,16 @@ async def play_the_day(db: Database, deps: SlackDeps) -> Day:
     report = await ticker.tick(at(9))
     assert report.claimed == [CLOSE] and report.deliveries.sent == 1
 
-    # 10:00 an incident on Profit: opened by someone outside the directory, acknowledged by fin2,
-    # escalated to de1 by the reporter (a second press of the same button changes nothing),
-    # resolved by de1
+    # 10:00 an incident on Profit: opened by someone outside the directory, acknowledged by fin2;
+    # the reporter may not escalate (not in the directory: refused and audited), fin2 escalates to
+    # de1 (a second press of the same button changes nothing), resolved by de1
     opened = await incidents_svc.open_incident(deps, "profit", "Totals don't match", False, REPORTER, at(10))
     assert isinstance(opened, incidents_svc.Opened)
     incident = opened.incident.id
     assert (await incidents_svc.acknowledge(deps, incident, FIN2, at(10, 4))).applied
-    assert (await incidents_svc.escalate(deps, incident, 1, REPORTER, at(10, 6))).applied
-    assert not (await incidents_svc.escalate(deps, incident, 1, REPORTER, at(10, 7))).applied
+    assert not (await incidents_svc.escalate(deps, incident, 1, REPORTER, at(10, 5))).applied
+    assert (await incidents_svc.escalate(deps, incident, 1, FIN2, at(10, 6))).applied
+    assert not (await incidents_svc.escalate(deps, incident, 1, FIN2, at(10, 7))).applied
     assert (await incidents_svc.resolve(deps, incident, DE1, at(10, 30))).applied
 
     # 11:00 fin2 ticks two items, acc1 (another team) may not tick, de1 ticks the other two
@@ -112,7 +113,8 @@ async def test_the_audit_trail_of_a_scripted_day(db: Database, deps: SlackDeps) 
         (at(9), None, "delivery.sent", f"delivery:{CLOSE}|post"),
         (at(10), REPORTER, "incident.opened", inc),
         (at(10, 4), "fin2", "incident.acknowledged", inc),
-        (at(10, 6), REPORTER, "incident.escalated", inc),
+        (at(10, 5), REPORTER, "incident.refused", inc),
+        (at(10, 6), "fin2", "incident.escalated", inc),
         (at(10, 30), "de1", "incident.resolved", inc),
         (at(11), "fin2", "checklist.ticked", close),
         (at(11), "fin2", "checklist.ticked", close),
@@ -151,8 +153,8 @@ async def test_the_audit_trail_of_a_scripted_day(db: Database, deps: SlackDeps) 
     # the trail by subject: one incident's story
     async with db.sessions() as session:
         story = await audit.entries(session, subject=f"incident:{day.incident}")
-    assert [e.action for e in story] == ["incident.opened", "incident.acknowledged", "incident.escalated",
-                                         "incident.resolved"]
+    assert [e.action for e in story] == ["incident.opened", "incident.acknowledged", "incident.refused",
+                                         "incident.escalated", "incident.resolved"]
 
 
 @pytest.fixture
@@ -180,14 +182,15 @@ async def test_the_audit_command_filters_by_person_and_time(
 ) -> None:
     day = await play_the_day(db, deps)
     every = await audit_cli(capsys)
-    assert len(every) == 18
+    assert len(every) == 19
     assert [e["id"] for e in every] == sorted(e["id"] for e in every)
 
-    # fin2: the change, the acknowledgement, two ticks; since 10:30 only the ticks
+    # fin2: the change, the acknowledgement, the escalation, two ticks; since 10:30 only the ticks
     fin2 = await audit_cli(capsys, "--who", "fin2")
     assert [(e["action"], e["subject"]) for e in fin2] == [
         ("change.override", f"change:{day.change}"),
         ("incident.acknowledged", f"incident:{day.incident}"),
+        ("incident.escalated", f"incident:{day.incident}"),
         ("checklist.ticked", f"checklist:{CLOSE}"),
         ("checklist.ticked", f"checklist:{CLOSE}"),
     ]
@@ -197,11 +200,11 @@ async def test_the_audit_command_filters_by_person_and_time(
 
     # someone outside the directory is found by their Slack user id
     reporter = await audit_cli(capsys, "--who", REPORTER, "--since", "2026-12-01T09:30")
-    assert [e["action"] for e in reporter] == ["incident.opened", "incident.escalated"]
+    assert [e["action"] for e in reporter] == ["incident.opened", "incident.refused"]
 
     # --since is inclusive, in the company's zone
     last = await audit_cli(capsys, "--since", "2026-12-01T11:10")
     assert [e["action"] for e in last] == ["checklist.ticked", "checklist.ticked", "checklist.completed"]
     assert await audit_cli(capsys, "--who", "fin2", "--since", "2026-12-01T11:01") == []
-    incidents = await audit_cli(capsys, "--action", "incident.", "--since", "2026-12-01T10:05")
+    incidents = await audit_cli(capsys, "--action", "incident.", "--since", "2026-12-01T10:06")
     assert [e["action"] for e in incidents] == ["incident.escalated", "incident.resolved"]
