@@ -232,7 +232,8 @@ async def test_a_button_no_listener_knows_is_acked_and_explained(bot: RunningBot
 async def test_the_open_incident_shortcut_opens_the_form(bot: RunningBot) -> None:
     """The message shortcut of the manifest reaches the incidents feature: a modal, right after the ack."""
     body = message_shortcut_body("open_incident_shortcut", message_text="Profit totals are off again",
-                                 trigger_id=bot.slack.new_trigger_id(), response_url=bot.slack.response_url("sc"))
+                                 trigger_id=bot.slack.new_trigger_id(), response_url=bot.slack.response_url("sc"),
+                                 user_id=DANA)  # a person in the directory (issue 10 §2)
     status, _ = await bot.sim.post(bot.events_url, body)
     assert status == 200
     [opened] = await bot.slack.wait_for("views.open")

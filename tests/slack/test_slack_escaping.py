@@ -124,7 +124,7 @@ async def test_hostile_text_through_every_input_is_never_live(bot: RunningBot) -
     source_ts = bot.slack.add_message(p.CHANNEL_ID, ATTACK)
     trigger = bot.slack.new_trigger_id()
     await post(message_shortcut_body(str(Callback.OPEN_INCIDENT_SHORTCUT), message_text=ATTACK,
-                                     message_ts=source_ts, trigger_id=trigger))
+                                     message_ts=source_ts, trigger_id=trigger, user_id=DE2))
     view = bot.slack.last_call("views.open").params["view"]
     values = {
         PIPELINE_BLOCK: {PIPELINE_INPUT: {"type": "static_select", "selected_option": {"value": "profit"}}},
