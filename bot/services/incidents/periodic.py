@@ -135,8 +135,8 @@ async def run_periodic(deps: Deps, now: datetime, *, snapshots: SnapshotSource |
     (due ones, and critical incidents whose level-1 page could not be delivered), queued pages,
     then the owed messages (incidents' and changes') that are ready."""
     acted = await auto_escalate_due(deps, now, snapshots=snapshots)
-    acted += await escalate_undelivered(deps, now, snapshots=snapshots)
     handed = await deliver_queued_pages(deps, now, snapshots=snapshots)
     snap = await (snapshots or snapshot_source(deps))()
-    await outbox.deliver(deps, snap, now)
+    await outbox.deliver(deps, snap, now)  # first: a page that goes out now needs no escalation
+    acted += await escalate_undelivered(deps, now, snapshots=snapshots)
     return Tick(sum(1 for a in acted if a.applied), handed)
