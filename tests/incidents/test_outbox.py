@@ -59,8 +59,9 @@ async def slow_bot(settings: Settings, db: Database, fake_slack: FakeSlack) -> A
 
 
 async def report_incident(b: RunningBot, critical: bool = True) -> None:
+    line = f"profit {SUMMARY}" + (" --critical" if critical else "")
     status, body = await b.sim.post(b.events_url, slash_command_body(
-        "/incident", f"profit {SUMMARY}" + (" --critical" if critical else ""), response_url=b.slack.response_url("cmd")))
+        "/incident", line, response_url=b.slack.response_url("cmd")))
     assert status == 200 and body["text"].startswith("Opening a")
     await b.settle()
 
