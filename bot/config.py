@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     seed_path: Path = BUNDLED_SEED
     http_port: int = 3000
     slack_api_url: str | None = None
+    slack_timeout_seconds: float = 10.0  # one Web API call; a post that times out is looked for, then retried
+    outbox_kick_wait: float = 5.0  # how long an incident action waits for Slack before answering
     auto_escalate_minutes: int = 15
     admins: str = ""  # comma-separated person ids, added to the seed's admins
     log_format: str = "text"

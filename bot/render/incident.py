@@ -113,8 +113,9 @@ def title_line(d: Directory, inc: Incident) -> str:
     return f"*{icon} · {name}* · {summary}"
 
 
-def page_line(d: Directory, tz: ZoneInfo, inc: Incident) -> str:
-    """Who the current level reached: paged, queued (and until when) or the channels."""
+def page_line(d: Directory, tz: ZoneInfo, inc: Incident, pending: frozenset[str] = frozenset()) -> str:
+    """Who the current level reached: paged, queued (and until when) or the channels. A person
+    in ``pending`` (their page DM not sent yet) is shown as being paged, not as paged."""
     page = inc.page
     level = f"Level {inc.level} of {inc.chain_length}"
     role = _page_role(d, page)
@@ -123,8 +124,11 @@ def page_line(d: Directory, tz: ZoneInfo, inc: Incident) -> str:
     if page.kind == PageKind.QUEUED:
         due = date_token(page.due, tz) if page.due else "the next business day"
         return f"No on-call now: page to {_who(d, page)} ({role}) queued for {due} · {level}"
+    waiting = page.person is not None and page.person in pending
     if inc.level == 1 and page.label == "primary":
-        return f"On call: {_who(d, page)} (paged) · {level}"
+        return f"On call: {_who(d, page)} ({'page pending' if waiting else 'paged'}) · {level}"
+    if waiting:
+        return f"Paging: {_who(d, page)} ({role}, pending) · {level}"
     return f"Paged: {_who(d, page)} ({role}) · {level}"
 
 
@@ -179,11 +183,12 @@ def buttons(inc: Incident) -> list[ButtonElement]:
     return out
 
 
-def incident_message(d: Directory, tz: ZoneInfo, inc: Incident) -> Message:
-    """The incident message in the pipeline's channel (posted, then updated in place)."""
+def incident_message(d: Directory, tz: ZoneInfo, inc: Incident, pending: frozenset[str] = frozenset()) -> Message:
+    """The incident message in the pipeline's channel (posted, then updated in place); ``pending``:
+    the people whose page DM has not been sent yet."""
     title = title_line(d, inc)
     who = [f"Reported by {user(inc.reporter)}", f"opened {date_token(inc.opened_at, tz)}"]
-    context = [" · ".join(who), page_line(d, tz, inc)]
+    context = [" · ".join(who), page_line(d, tz, inc, pending)]
     status = status_line(d, inc)
     if status:
         context.append(status)
@@ -308,11 +313,45 @@ def refusal_text(d: Directory, reason: Refusal, inc: Incident) -> str:
     return "Nothing to do."
 
 
-def opened_reply(d: Directory, inc: Incident) -> str:
-    """The reporter's ephemeral confirmation."""
+def _channel_ref(target: str) -> str:
+    """``#name`` as it is, a channel id as a channel mention."""
+    return target if target.startswith("#") else f"<#{target}>"
+
+
+def opened_reply(
+    d: Directory,
+    inc: Incident,
+    *,
+    posted: bool = True,
+    post_target: str | None = None,
+    post_failed: bool = False,
+    paged: bool = True,
+) -> str:
+    """The reporter's ephemeral confirmation, true to what Slack confirmed: ``posted`` (the
+    incident message is in ``post_target``; else ``post_failed``: its last attempt failed) and
+    ``paged`` (the level-1 page DM, or the channel step, went out)."""
+    who = _who(d, inc.page)
+    if inc.page.kind == PageKind.QUEUED:
+        reached = f"{who} will be paged when the queue opens."
+    elif paged:
+        reached = f"{who} was notified."
+    else:
+        reached = f"paging {who} (pending)."
+    name = pipeline_name(d, inc.pipeline)
+    if not posted:
+        where = _channel_ref(post_target) if post_target else "a channel"
+        state = "failed" if post_failed else "has not gone through yet"
+        reached = reached[0].upper() + reached[1:]
+        return f"Incident #{inc.id} ({name}) is recorded; posting to {where} {state}, I keep trying. {reached}"
     where = f"<{inc.permalink}|in {inc.channel}>" if inc.permalink else (f"in <#{inc.channel}>" if inc.channel else "")
-    return f"Incident opened {where} for {pipeline_name(d, inc.pipeline)}: {_who(d, inc.page)} " + (
-        "will be paged when the queue opens." if inc.page.kind == PageKind.QUEUED else "was notified.")
+    return f"Incident opened {where} for {name}: {reached}"
+
+
+def acted_note(action: str) -> str:
+    """Said to whoever pressed a button when the change is stored but Slack has not confirmed the
+    incident message's update (or its pages) yet."""
+    done = {"acknowledge": "Acknowledged", "escalate": "Escalated", "resolve": "Resolved"}.get(action, "Done")
+    return f"{done}; the incident thread will update when Slack answers."
 
 
 # --- the "Open incident" modal ------------------------------------------------------------------

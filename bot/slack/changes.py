@@ -95,7 +95,7 @@ class Changes:
         """After a change: the next answer reads the data again (it shows the change at once), and
         the people affected get their DMs after the answer (not in the way of it)."""
         self.ctx.cache.invalidate()
-        work = svc.notify_change(self.deps.db, snap.directory, result, now, svc.slack_notifier(self.deps))
+        work = svc.queue_change_dms(self.deps, snap.directory, result, now)
         self.deps.background.spawn(self._quiet(work, "change DMs"), name="change_dms")
 
     async def _quiet(self, work: Awaitable[Any], what: str) -> None:

@@ -1,4 +1,8 @@
-"""The one AsyncWebClient of a running bot: shared aiohttp session, retries, base URL."""
+"""The one AsyncWebClient of a running bot: shared aiohttp session, retries, base URL, time-out.
+
+Retries: 429s for every method; connection errors and 5xx only for methods that are safe to
+repeat (``NOT_IDEMPOTENT`` are never retried blindly: the outbox delivers what must arrive).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -40,13 +47,58 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+NOT_IDEMPOTENT = frozenset({
+    "chat.postMessage", "chat.postEphemeral", "chat.meMessage", "chat.scheduleMessage",
+    "files.upload", "files.completeUploadExternal", "conversations.create",
+})
+"""Web API methods that must not be sent again after a time-out, a lost connection or a 5xx: the
+first attempt may have worked, and a second is a second message. (A 429 is retried: Slack did
+not do it.) What must arrive goes through the outbox, which looks for the first post first."""
+
+
+def api_method(url: str) -> str:
+    """``https://slack.com/api/chat.postMessage`` -> ``chat.postMessage``."""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class IdempotentOnly(AsyncRetryHandler):
+    """Wraps a retry handler so that it never retries a ``NOT_IDEMPOTENT`` method."""
+
+    def __init__(self, inner: AsyncRetryHandler) -> None:
+        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator)
+        self.inner = inner
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if api_method(request.url) in NOT_IDEMPOTENT:
+            return False
+        return await self.inner.can_retry_async(state=state, request=request, response=response, error=error)
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        await self.inner.prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
+
 def retry_handlers(metrics: Metrics | None = None) -> list[AsyncRetryHandler]:
-    """Observer first (it sees every attempt), then connection errors, 429 (Retry-After), 5xx."""
+    """Observer first (it sees every attempt), then connection errors and 5xx (idempotent methods
+    only: never a blind second ``chat.postMessage``), then 429 (Retry-After; any method)."""
     handlers: list[AsyncRetryHandler] = [SlackErrorObserver(metrics)] if metrics is not None else []
     handlers += [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        IdempotentOnly(AsyncConnectionErrorRetryHandler(max_retry_count=2)),
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
+        IdempotentOnly(AsyncServerErrorRetryHandler(max_retry_count=2)),
     ]
     return handlers
 
@@ -59,13 +111,14 @@ def make_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebC
     HTTPS_PROXY/HTTP_PROXY are used when set (it ignores NO_PROXY).
     """
     base_url = api_url(settings)
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS), trust_env=False)
+    timeout = float(getattr(settings, "slack_timeout_seconds", None) or TIMEOUT_SECONDS)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), trust_env=False)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = AsyncWebClient(
         token=token,
         base_url=base_url,
         session=session,
-        timeout=TIMEOUT_SECONDS,
+        timeout=int(max(1, timeout)),
         proxy=None,
         trust_env_in_session=False,
         retry_handlers=retry_handlers(metrics if metrics is not None else Metrics()),

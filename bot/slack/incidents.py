@@ -152,8 +152,10 @@ def start_incident(
         ctx.metrics.count_command("incident:open", "ok", time.perf_counter() - started)
         if opened.duplicate:
             return
-        inc = opened.incident
-        await reply(_note(render.opened_reply(snapshot.directory, inc)))
+        inc, state = opened.incident, opened.delivery
+        await reply(_note(render.opened_reply(snapshot.directory, inc, posted=state.posted,
+                                              post_target=state.post_target, post_failed=state.post_failed,
+                                              paged=state.paged)))
         if source_message is not None and inc.permalink:
             src_channel, src_ts = source_message
             try:
@@ -331,6 +333,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 elif acted.refusal is not None and not retry:
                     snapshot = await ctx.cache.get()
                     await reply(_note(render.refusal_text(snapshot.directory, acted.refusal, acted.incident)))
+                elif acted.applied and not acted.delivery.posted:
+                    await reply(_note(render.acted_note(label)))
 
             background.spawn(guarded(work(), body=body, reply=reply, metrics=metrics), name=f"incident:{label}")
 

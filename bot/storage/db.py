@@ -108,15 +108,41 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+_DRIVER_PACKAGES = frozenset({"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"})
+_HTTP_PACKAGES = frozenset({"slack_sdk", "slack_bolt", "aiohttp"})
+
+
+def _raised_in_driver(error: BaseException) -> bool:
+    """Whether ``error`` was raised under the database driver or SQLAlchemy rather than under
+    Slack's client or aiohttp: the innermost frame of either kind in its traceback decides."""
+    tb = error.__traceback__
+    packages: list[str] = []
+    while tb is not None:
+        packages.append(str(tb.tb_frame.f_globals.get("__name__", "")).split(".", 1)[0])
+        tb = tb.tb_next
+    for package in reversed(packages):  # innermost (where it was raised) first
+        if package in _DRIVER_PACKAGES:
+            return True
+        if package in _HTTP_PACKAGES:
+            return False
+    return False
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` is the database (or the network to it) being down: a passing state that
-    a retry fixes, not a bug."""
+    a retry fixes, not a bug.
+
+    Only database errors count: SQLAlchemy's ``OperationalError``/``InterfaceError`` and
+    invalidated connections, asyncpg's connection errors, SQLite's ``OperationalError`` (locked,
+    read-only, disk full, I/O error), and a connection error or time-out raised while the driver
+    was connecting. A time-out or ``OSError`` from anything else (Slack's client, aiohttp) is not
+    a database outage."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+    if isinstance(error, OperationalError | InterfaceError):
         return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
     if type(error).__module__.startswith("asyncpg"):  # raw driver errors (the cache's probe)
         import asyncpg
 
@@ -124,6 +150,10 @@ def is_unavailable(error: BaseException) -> bool:
                           | asyncpg.CannotConnectNowError)
     import sqlite3
 
-    if isinstance(error, sqlite3.OperationalError):  # locked, disk full, I/O error: passing states
+    if isinstance(error, sqlite3.OperationalError):  # locked, read-only, disk full, I/O error
         return True
-    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError)
+    if isinstance(error, TimeoutError | ConnectionError | OSError) and not isinstance(
+        error, FileNotFoundError | PermissionError
+    ):
+        return _raised_in_driver(error)
+    return False

@@ -190,3 +190,32 @@ async def test_fairness(bot: RunningBot) -> None:
     body = await slash(bot, "fairness 2026-11-09 2026-11-15", FIN1)
     assert body["text"].startswith("Fairness: Mon Nov 9 00:00 EST to Mon Nov 16 00:00 EST")
     assert "Frank Fisher" in text_of(body)
+
+
+async def test_a_change_dm_rate_limited_is_retried_from_the_outbox(bot: RunningBot) -> None:
+    from datetime import timedelta
+
+    from bot.services import incidents as incident_service
+    from bot.storage import scheduled as store
+
+    # Slack rate-limits the DMs to fin3 for longer than the first attempt waits (3 pauses)
+    bot.slack.fail_next("chat.postMessage", 429, retry_after=0, times=4,
+                        where=lambda c: c.params.get("channel") == FIN3)
+    body = await slash(bot, "override finance <@U0FIN0003|farah> dec 2 dec 3 quarter close", FIN1)
+    assert body["text"].startswith(":white_check_mark: Done (#1)")
+    await bot.settle()
+    assert dms_to(bot, FIN3) and not [c for c in bot.slack.calls_to("chat.postMessage", ok_only=True)
+                                      if c.params.get("channel") == FIN3]
+    assert any("You no longer cover Profit primary" in m for m in dms_to(bot, FIN2))
+    async with bot.deps.db.sessions() as session:
+        owed = {r.key: r.status for r in await store.deliveries_with_prefix(session, "change:1:")}
+        failed = [r.key for r in await store.list_deliveries(session, failed_only=True)]
+    assert owed == {"change:1:notify:fin2": "sent", "change:1:notify:fin3": "failed"}
+    assert failed == ["change:1:notify:fin3"]  # what `oncall-bot deliveries --failed` lists
+    # the minute tick retries it once its backoff has passed
+    await incident_service.run_periodic(bot.deps, NOW + timedelta(minutes=1))
+    sent = [c for c in bot.slack.calls_to("chat.postMessage", ok_only=True) if c.params.get("channel") == FIN3]
+    assert len(sent) == 1 and "You now cover Profit primary" in json.dumps(sent[0].params, ensure_ascii=False)
+    await incident_service.run_periodic(bot.deps, NOW + timedelta(minutes=10))
+    assert len([c for c in bot.slack.calls_to("chat.postMessage", ok_only=True)
+                if c.params.get("channel") == FIN3]) == 1

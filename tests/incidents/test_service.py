@@ -204,9 +204,12 @@ async def test_a_failed_queued_page_is_retried(deps: SlackDeps, workspace: FakeS
     saturday = local(2026, 11, 28, 11, 0)
     opened = await svc.open_incident(deps, "growth", "Duplicate renewals", False, REPORTER, saturday)
     assert isinstance(opened, svc.Opened)
-    workspace.fail_next("conversations.open", error="fatal_error")
-    assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 0)) == 0
-    assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 1)) == 1
+    workspace.fail_next("chat.postMessage", 200, error="fatal_error",
+                        where=lambda c: c.params.get("channel") == DE1)
+    assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 0)) == 1  # handed to the outbox
+    assert dms(workspace, DE1) == []  # the DM failed: retried with backoff, not dropped
+    assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 1)) == 0  # claimed once
+    await svc.run_periodic(deps, local(2026, 11, 30, 9, 1))
     assert len(dms(workspace, DE1)) == 1
 
 

@@ -59,8 +59,12 @@ class RunningBot:
         return context_of(self.app)
 
     async def settle(self) -> None:
-        """Wait for the bot's background work (replies posted after the ack)."""
-        await self.deps.background.drain(timeout=10)
+        """Wait for the bot's background work (replies posted after the ack), including the work
+        that work started (e.g. the outbox kicked after a change)."""
+        for _ in range(5):
+            if not self.deps.background.tasks:
+                return
+            await self.deps.background.drain(timeout=10)
 
 
 async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:

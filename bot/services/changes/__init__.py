@@ -17,7 +17,13 @@ from __future__ import annotations
 from bot.commands.changes import Applied, Cancelled, Refused  # what apply_change and cancel_change return
 from bot.services.changes.answers import Answered, answer_change, answer_change_line
 from bot.services.changes.apply import Notify, apply_change, cancel_change, change_pipelines, notify_change
-from bot.services.changes.notices import DEFAULT_NOTICE_HOURS, before_shift_dms, send_shift_notices, slack_notifier
+from bot.services.changes.notices import (
+    DEFAULT_NOTICE_HOURS,
+    before_shift_dms,
+    queue_change_dms,
+    send_shift_notices,
+    slack_notifier,
+)
 from bot.services.changes.reads import calendar_links, fairness_report, feed, list_changes, public_base_url
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "list_changes",
     "notify_change",
     "public_base_url",
+    "queue_change_dms",
     "send_shift_notices",
     "slack_notifier",
 ]

@@ -120,13 +120,9 @@ async def read_directory(session: AsyncSession) -> tuple[Directory, CompanyCalen
     return directory, CompanyCalendar.from_spec(directory.calendar)
 
 
-async def notify_change(
-    db: Database, directory: Directory, result: Applied | Cancelled, now: datetime, notify: Notify | None
-) -> None:
-    """DM each person a change (or its cancellation) affects, but not whoever made it; then record
-    who was told (``change.notified`` / ``cancel.notified``)."""
-    if notify is None:
-        return
+def change_dms(directory: Directory, result: Applied | Cancelled) -> tuple[str, list[tuple[str, Message]]]:
+    """The DMs a change (or its cancellation) owes: to each person it affects but not whoever made
+    it, ``(person id, message)``; and the audit action that records them."""
     tz = CompanyCalendar.from_spec(directory.calendar).tz
     if isinstance(result, Applied):
         record, impact, people = result.record, result.plan.impact, result.plan.affected
@@ -134,13 +130,24 @@ async def notify_change(
     else:
         record, impact, people = result.record, result.impact, result.affected
         skip, cancelled, action = record.cancelled_by, True, "cancel.notified"
+    return action, [(person, render_change_dm(directory, tz, record, impact, person, cancelled=cancelled))
+                    for person in people if person != skip and person in directory.people]
+
+
+async def notify_change(
+    db: Database, directory: Directory, result: Applied | Cancelled, now: datetime, notify: Notify | None
+) -> None:
+    """DM each person a change (or its cancellation) affects, but not whoever made it, through
+    ``notify``; then record who was told (``change.notified`` / ``cancel.notified``). The Slack
+    transport queues them in the outbox instead (``queue_change_dms``)."""
+    if notify is None:
+        return
+    record = result.record
+    action, owed = change_dms(directory, result)
     sent: list[str] = []
     failed: list[str] = []
-    for person in people:
-        if person == skip or person not in directory.people:
-            continue
+    for person, message in owed:
         try:
-            message = render_change_dm(directory, tz, record, impact, person, cancelled=cancelled)
             await notify(directory, person, message)
             sent.append(person)
         except Exception:

@@ -15,6 +15,7 @@ transports and jobs import this package. Modules here import their siblings dire
 from __future__ import annotations
 
 from bot.services.deliveries.config import (
+    OWED_PREFIXES,
     AfterSent,
     DeliveryConfig,
     DeliveryReport,
@@ -31,6 +32,7 @@ from bot.services.deliveries.slack_port import WebSlackPort
 
 __all__ = [
     "FAULT_ENV",
+    "OWED_PREFIXES",
     "AfterSent",
     "ConsolePort",
     "Deliverer",

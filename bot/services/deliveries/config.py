@@ -11,6 +11,10 @@ from typing import Any
 
 from bot.storage import scheduled as store
 
+OWED_PREFIXES = ("incident:", "change:")
+"""Key prefixes of the messages owed to people about incidents and schedule changes: sent by their
+own deliverer (kicked right after the change, and every minute), never by the scheduled tick's."""
+
 
 @dataclass
 class DeliveryConfig:

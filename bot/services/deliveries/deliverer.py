@@ -82,7 +82,8 @@ def _fault(point: str) -> None:
 
 class Deliverer:
     """Sends the ready deliveries of one tick. ``now`` is the tick's instant; elapsed monotonic
-    time is added to it for leases and records, so a fixed clock (``--at``) works too."""
+    time is added to it for leases and records, so a fixed clock (``--at``) works too. ``only`` /
+    ``skip``: key prefixes of the deliveries this deliverer takes (all when both are empty)."""
 
     def __init__(
         self,
@@ -97,8 +98,11 @@ class Deliverer:
         limiter: Limiter | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        only: Sequence[str] = (),
+        skip: Sequence[str] = (),
     ) -> None:
         self.db = db
+        self.only, self.skip = tuple(only), tuple(skip)
         self.port = port
         self.owner = owner
         self.config = config or DeliveryConfig()
@@ -138,7 +142,7 @@ class Deliverer:
                                        "expires_at": e.expires_at})
                     for e in expired
                 ])
-                ids = await store.ready_ids(session, self.now(), self.config.max_batch)
+                ids = await store.ready_ids(session, self.now(), self.config.max_batch, only=self.only, skip=self.skip)
             if not ids:
                 break
             async with self.db.sessions() as session, session.begin():
@@ -265,7 +269,7 @@ class Deliverer:
             if row.op == "usergroup":
                 await self._usergroup(row, report)
                 return
-            if row.op == "update_checklist":
+            if row.op in ("update_checklist", "update"):
                 rendered = await self._render(row)
                 if rendered is None or rendered.channel_id is None or rendered.ts is None:
                     await self._sent(row, None, None, report)  # no message to update
@@ -294,6 +298,9 @@ class Deliverer:
                 await self._sent(row, cid, None, report)
                 return
             meta = metadata(row.key, str(row.payload.get("kind", row.op)))
+            extra = row.payload.get("meta")  # more of the row's identity for readers of the message
+            if isinstance(extra, dict):
+                meta["event_payload"] = {**extra, **meta["event_payload"]}
             post = rendered
             posted_channel, ts = await self._slack(
                 key, lambda: self.port.post(cid, post.text, post.blocks, meta, thread_ts), report

@@ -44,6 +44,16 @@ class WebSlackPort:
         self._names: dict[str, str] = {}
         self._groups: dict[str, str] = {}
 
+    @staticmethod
+    def posting_client(client: AsyncWebClient) -> AsyncWebClient:
+        """A client on ``client``'s session, token and URL without automatic retries: a post
+        retried blindly after a time-out or a 5xx may be a second post. The deliveries retry
+        themselves (looking for the first post by its key first) and honour 429s themselves."""
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        return AsyncWebClient(token=client.token, base_url=client.base_url, session=client.session,
+                              timeout=client.timeout, proxy=client.proxy, retry_handlers=[])
+
     async def _call(self, coro: Awaitable[Any]) -> Any:
         try:
             return await coro

@@ -2,8 +2,10 @@
 
 - ``deps``: ``Deps`` (what the service needs), snapshot sources, the results ``Opened``/``Acted``;
 - ``actions``: ``open_incident``, ``acknowledge``, ``escalate``, ``resolve`` (each audited);
-- ``slack_effects``: ``SlackNotifier``, the messages sent after the commit;
-- ``periodic``: ``run_periodic``: auto-escalation and queued pages, every minute;
+- ``outbox``: the messages an incident owes (post, thread, pages, updates) as delivery rows
+  written with the change, sent by the outbox right after the commit and retried every minute;
+- ``periodic``: ``run_periodic``: auto-escalation (at once for a critical incident whose level-1
+  page could not be delivered), queued pages and the owed messages, every minute;
 - ``reads``: ``get_incident``, ``open_incidents_for``, ``events_of``.
 
 May import ``bot.core``, ``bot.render``, ``bot.storage`` and the snapshot services; transports and
@@ -13,27 +15,44 @@ their siblings directly, never this ``__init__``.
 
 from __future__ import annotations
 
-from bot.services.incidents.actions import Decide, Origin, acknowledge, escalate, gate, may_open, open_incident, resolve
-from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
-from bot.services.incidents.periodic import Tick, auto_escalate_due, deliver_queued_pages, run_periodic
+from bot.services.incidents.actions import (
+    Decide,
+    Origin,
+    acknowledge,
+    escalate,
+    gate,
+    may_open,
+    open_incident,
+    resolve,
+)
+from bot.services.incidents.deps import Acted, Delivery, Deps, NotFound, Opened, SnapshotSource, snapshot_source
+from bot.services.incidents.outbox import deliver, delivery_state
+from bot.services.incidents.periodic import (
+    Tick,
+    auto_escalate_due,
+    deliver_queued_pages,
+    escalate_undelivered,
+    run_periodic,
+)
 from bot.services.incidents.reads import events_of, get_incident, open_incidents_for
-from bot.services.incidents.slack_effects import METADATA_EVENT, SlackNotifier
 
 __all__ = [
-    "METADATA_EVENT",
     "Acted",
     "Decide",
+    "Delivery",
     "Deps",
     "NotFound",
     "Opened",
     "Origin",
-    "SlackNotifier",
     "SnapshotSource",
     "Tick",
     "acknowledge",
     "auto_escalate_due",
+    "deliver",
     "deliver_queued_pages",
+    "delivery_state",
     "escalate",
+    "escalate_undelivered",
     "events_of",
     "gate",
     "get_incident",

@@ -3,10 +3,12 @@
 Every action reads the incident, asks ``bot.core.incident`` what changes (with the escalation
 chain computed at the action's instant), and writes the change with a compare-and-set in the same
 transaction (``bot.storage.incidents.apply_change``): a double click, a retried delivery or a
-second replica acting at the same moment changes nothing and gets a ``Refused`` back. Only after
-the commit are messages sent (the incident message updated in place, a line in its thread, a DM
-to whoever is paged, the owning teams' channels at the end of the chain). A failed Slack call is
-logged and does not undo the change.
+second replica acting at the same moment changes nothing and gets a ``Refused`` back. The
+messages the change owes (the incident message and its updates, a line in its thread, a DM to
+whoever is paged, the owning teams' channels at the end of the chain) are written to the
+delivery outbox in that same transaction (``bot.services.incidents.outbox``), and the outbox is
+kicked right after the commit: a Slack failure never undoes the change nor loses a message, and
+the result (``Opened.delivery`` / ``Acted.delivery``) says what Slack has confirmed so far.
 
 Every action is audited (``bot.storage.audit``) in the transaction that applies it:
 ``incident.opened``, ``incident.acknowledged``, ``incident.escalated``,
@@ -30,26 +32,22 @@ on the level, and a queued page is claimed by exactly one replica before it is s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from bot.core import incident as core
 from bot.core.coverage import UnknownPipeline
 from bot.core.escalation import EscalationStep, escalation_chain
-from bot.core.incident import Change, EventKind, Incident, Page, PageKind, Refusal, Refused
+from bot.core.incident import Change, EventKind, Incident, Page, Refusal, Refused
 from bot.core.permissions import Decision, may_act_on_incident, may_open_incident
-from bot.render import incident as render
-from bot.render.blocks import Message
+from bot.services.incidents import outbox
 from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
-from bot.services.incidents.slack_effects import SlackNotifier, message_metadata
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import incidents as repo
+from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 
 log = logging.getLogger("bot.incidents")
@@ -133,10 +131,12 @@ async def open_incident(
 ) -> Opened | Refused:
     """Open an incident on ``pipeline`` (an id of the snapshot's directory) at ``now``.
 
-    Posts the incident message to the pipeline's channel (else ``fallback_channel``, e.g. where
-    the command was typed), starts its thread and pages level 1 (a DM; a queued page waits for
-    ``deliver_queued_pages``). ``source_key`` (the request's trigger id) makes it idempotent: the
-    same key opens one incident (``Opened.duplicate`` for the others, with nothing sent).
+    Queues, in the transaction that stores it, the incident message for the pipeline's channel
+    (else ``fallback_channel``, e.g. where the command was typed), its first thread line and the
+    level-1 page (a DM; a queued page waits for ``deliver_queued_pages``), then kicks the outbox
+    and says in ``Opened.delivery`` what Slack confirmed within a few seconds. ``source_key``
+    (the request's trigger id) makes it idempotent: the same key opens one incident
+    (``Opened.duplicate`` for the others, with nothing sent).
     ``require_person`` (buttons, shortcuts and their form): the reporter must be a person in the
     directory (``may_open_incident``), else ``Refusal.NOT_ALLOWED``, audited, nothing opened.
     """
@@ -161,70 +161,9 @@ async def open_incident(
         await repo.add_event(session, inc.id, event)
         await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.opened",
                            subject=f"incident:{inc.id}", after=_opened_json(inc))
-    inc = await _announce(deps, snap, inc, fallback_channel)
-    return Opened(inc)
-
-
-async def _announce(deps: Deps, snap: Snapshot, inc: Incident, fallback_channel: str | None) -> Incident:
-    d, tz = snap.directory, snap.calendar.tz
-    slack = SlackNotifier(deps.client)
-    pipeline = d.pipelines.get(inc.pipeline)
-    candidates = [pipeline.channel if pipeline else None, fallback_channel, d.announcement_channel]
-    channels = list(dict.fromkeys(c for c in candidates if c))
-    if not channels:
-        log.warning("incident %s: pipeline %s has no channel to post to", inc.id, inc.pipeline)
-    message = render.incident_message(d, tz, inc)
-    for channel in channels:  # the pipeline's channel; where it was reported if that fails
-        posted = await slack.post(channel, message, metadata=message_metadata(inc, "incident"))
-        if posted is None:
-            continue
-        channel_id, ts = posted
-        link = await slack.permalink(channel_id, ts)
-        async with deps.db.sessions() as session, session.begin():
-            await repo.set_message(session, inc.id, channel_id, ts, link)
-        inc = replace(inc, channel=channel_id, ts=ts, permalink=link)
-        await slack.post(channel_id, Message(render.opened_line(d, tz, inc)), thread_ts=ts)
-        break
-    await _reach(slack, snap, inc, inc.page)
-    return inc
-
-
-async def _reach(slack: SlackNotifier, snap: Snapshot, inc: Incident, page: Page) -> None:
-    """Page a person now (DM) or post to the owning teams' channels; a queued page waits."""
-    d, tz = snap.directory, snap.calendar.tz
-    if page.kind == PageKind.PERSON and page.person:
-        person = d.people.get(page.person)
-        if person is None:
-            log.warning("incident %s: cannot page %s, not in the directory", inc.id, page.person)
-            return
-        await slack.dm(person.slack_user_id, render.page_message(d, tz, inc, page), message_metadata(inc, "page"))
-    elif page.kind == PageKind.CHANNEL:
-        message = render.channel_message(d, tz, inc)
-        for channel in page.channels:
-            await slack.post(channel, message, metadata=message_metadata(inc, "channel"))
-
-
-# One lock per incident (and event loop): two actions landing together update the message one
-# after the other, each from the state stored when it holds the lock, so the last update Slack
-# gets shows the last state.
-_message_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = WeakKeyDictionary()
-
-
-def _message_lock(incident_id: int) -> asyncio.Lock:
-    return _message_locks.setdefault(asyncio.get_running_loop(), {}).setdefault(incident_id, asyncio.Lock())
-
-
-async def _after_change(deps: Deps, snap: Snapshot, change: Change) -> None:
-    """Tell Slack about an applied change: update the message, say it in the thread, reach."""
-    d, tz = snap.directory, snap.calendar.tz
-    slack = SlackNotifier(deps.client)
-    async with _message_lock(change.after.id):
-        latest = await _load(deps.db, change.after.id)  # render what is stored now, not what we wrote
-        if latest.channel and latest.ts:
-            await slack.update(latest.channel, latest.ts, render.incident_message(d, tz, latest))
-            await slack.post(latest.channel, Message(render.thread_line(d, tz, change)), thread_ts=latest.ts)
-    if change.event.page is not None:
-        await _reach(slack, snap, latest, change.event.page)
+        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now))
+    state = await outbox.kick_and_wait(deps, snap, now, inc.id, level=inc.level)
+    return Opened(await _load(deps.db, inc.id), delivery=state)
 
 
 Decide = Callable[[Incident, Snapshot], core.Outcome]
@@ -286,8 +225,11 @@ async def act(
             refusal = again.reason if isinstance(again, Refused) else Refusal.STALE
             return Acted(latest, refusal=refusal)
         await audit.record(session, **_audit_change(snap, outcome))
-    await _after_change(deps, snap, outcome)
-    return Acted(outcome.after, change=outcome)
+        await store.add_deliveries(session, await outbox.change_rows(session, snap, outcome, now))
+    page = outcome.event.page
+    state = await outbox.kick_and_wait(deps, snap, now, incident_id, level=page.level if page else None,
+                                       update=outbox.change_what(outcome))
+    return Acted(outcome.after, change=outcome, delivery=state)
 
 
 async def acknowledge(

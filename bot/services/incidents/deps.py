@@ -35,11 +35,28 @@ class NotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where an incident's messages stand: the post (its target, whether it was sent or its last
+    attempt failed) and whether every page of it has been sent."""
+
+    post_target: str | None = None
+    posted: bool = False
+    post_failed: bool = False
+    paged: bool = True
+
+    @property
+    def failed_or_pending(self) -> bool:
+        return not self.posted or not self.paged
+
+
+@dataclass(frozen=True)
 class Opened:
-    """An incident opened (``duplicate``: the same request had opened it already)."""
+    """An incident opened (``duplicate``: the same request had opened it already); ``delivery``:
+    where its messages stood when the action answered."""
 
     incident: Incident
     duplicate: bool = False
+    delivery: Delivery = Delivery()
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,7 @@ class Acted:
     change: Change | None = None
     refusal: Refusal | None = None
     reason: str | None = None
+    delivery: Delivery = Delivery(posted=True)
 
     @property
     def applied(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,8 +31,9 @@ class Expired(NamedTuple):
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert deliveries; existing keys are left alone. A row's ``parent_key`` names an earlier
-    row's key and becomes its ``parent_id``. Their ids, in order (an existing key's id is looked
-    up). Multi-row inserts: a fan-out of a thousand DMs is a few statements."""
+    row's key (of this call, or queued before) and becomes its ``parent_id``. Their ids, in
+    order (an existing key's id is looked up). Multi-row inserts: a fan-out of a thousand DMs is
+    a few statements."""
     ins = dialect_insert(session)
     ids: dict[str, int] = {}
     first = [dict(r) for r in rows if "parent_key" not in r]
@@ -41,6 +42,10 @@ async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
         for row in batch_rows:
             parent_key = row.pop("parent_key", None)
             if parent_key is not None:
+                if parent_key not in ids:  # a parent queued by an earlier transaction
+                    found_id = await delivery_id(session, parent_key)
+                    if found_id is not None:
+                        ids[parent_key] = found_id
                 row["parent_id"] = ids.get(parent_key)
         for i in range(0, len(batch_rows), 500):
             chunk = batch_rows[i : i + 500]
@@ -85,11 +90,32 @@ def held_or_free(owner: str) -> Any:
     return and_(DeliveryRow.status.in_(READY), or_(DeliveryRow.lease_owner == owner, DeliveryRow.lease_owner.is_(None)))
 
 
-async def ready_ids(session: AsyncSession, now: datetime, limit: int = 5000) -> list[int]:
+def key_scope(only: Sequence[str] = (), skip: Sequence[str] = ()) -> Any:
+    """Deliveries whose key starts with one of ``only`` (any key when empty) and with none of ``skip``."""
+    conditions: list[Any] = []
+    if only:
+        conditions.append(or_(*(DeliveryRow.key.startswith(p, autoescape=True) for p in only)))
+    conditions += [~DeliveryRow.key.startswith(p, autoescape=True) for p in skip]
+    return and_(true(), *conditions)
+
+
+async def ready_ids(
+    session: AsyncSession, now: datetime, limit: int = 5000, *, only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> list[int]:
+    """The ready deliveries (``ready_condition``) in ``key_scope(only, skip)``, oldest first."""
     rows = await session.execute(
-        select(DeliveryRow.id).where(ready_condition(now)).order_by(DeliveryRow.id).limit(limit)
+        select(DeliveryRow.id)
+        .where(ready_condition(now), key_scope(only, skip))
+        .order_by(DeliveryRow.id)
+        .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def deliveries_with_prefix(session: AsyncSession, prefix: str) -> list[DeliveryRow]:
+    """The deliveries whose key starts with ``prefix`` (e.g. ``incident:6:``), oldest first."""
+    stmt = select(DeliveryRow).where(key_scope((prefix,))).order_by(DeliveryRow.id)
+    return list((await session.execute(stmt.execution_options(populate_existing=True))).scalars())
 
 
 async def lease(
@@ -228,6 +254,20 @@ async def record_refused(session: AsyncSession, delivery_id: int, owner: str, er
         update(DeliveryRow)
         .where(DeliveryRow.id == delivery_id, held_or_free(owner))
         .values(status="expired", last_error=error[:2000], lease_owner=None, lease_until=None, maybe_posted=False)
+        .returning(DeliveryRow.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def retarget(
+    session: AsyncSession, delivery_id: int, target: str, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Send a failed delivery (one Slack refused, so nothing was posted) to ``target`` instead,
+    with ``payload``, at once. False when it is no longer a failed, surely unposted delivery."""
+    stmt = (
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id, DeliveryRow.status == "failed", DeliveryRow.maybe_posted.is_(False))
+        .values(target=target, payload=payload, channel_id=None, next_attempt_at=now)
         .returning(DeliveryRow.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None

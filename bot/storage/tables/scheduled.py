@@ -6,11 +6,13 @@
   exactly one of many concurrent inserters gets the id back, on SQLite and PostgreSQL alike.
   Checklist reminders and escalations are occurrences too (``key#reminder``, ``key#escalation``).
 - ``scheduled_deliveries``: each Slack call an occurrence needs (a post, a DM, a file, a user
-  group update, a checklist message update), with its state (``pending`` → ``sent``; ``failed``
-  = the last attempt failed and it will be retried at ``next_attempt_at``; ``expired`` = its time
-  passed undelivered), attempts, the lease of the replica working on it, the Slack channel and
-  ``ts``. ``maybe_posted`` marks an attempt whose outcome is unknown (the replica died or the
-  request timed out): the next attempt looks in the channel for the key first.
+  group update, a checklist message update; ``update``: a message update rendered at send time),
+  and the messages owed about incidents and schedule changes (no occurrence), with its state
+  (``pending`` → ``sent``; ``failed`` = the last attempt failed and it will be retried at
+  ``next_attempt_at``; ``expired`` = its time passed undelivered), attempts, the lease of the
+  replica working on it, the Slack channel and ``ts``. ``maybe_posted`` marks an attempt whose
+  outcome is unknown (the replica died or the request timed out): the next attempt looks in the
+  channel for the key first.
 - ``scheduled_checklists`` + ``_items`` + ``_ticks``: an opened checklist, its items (current
   state: who ticked it and when) and the history of ticks and unticks.
 - ``scheduled_meetings`` + ``_answers``: an onboarding invite and who accepted or declined.
@@ -32,7 +34,7 @@ from bot.storage.types import UTCDateTime
 KEY = String(255)
 OCCURRENCE_KINDS = ("announcement", "meeting", "checklist", "reminder", "escalation")
 OCCURRENCE_STATUSES = ("claimed", "skipped")
-DELIVERY_OPS = ("post", "update_checklist", "file", "usergroup")
+DELIVERY_OPS = ("post", "update_checklist", "file", "usergroup", "update")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "expired")
 CHECKLIST_STATUSES = ("open", "complete", "overdue")
 TICK_ACTIONS = ("tick", "untick")
@@ -73,7 +75,10 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(KEY, unique=True)
-    occurrence_id: Mapped[int] = mapped_column(ForeignKey("scheduled_occurrences.id", ondelete="CASCADE"), index=True)
+    # None for the messages owed about incidents and changes (keys ``incident:…``, ``change:…``)
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduled_occurrences.id", ondelete="CASCADE"), index=True
+    )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_deliveries.id", ondelete="SET NULL"))
     op: Mapped[str] = mapped_column(String(24))
     target: Mapped[str] = mapped_column(String(255))  # #channel, C123, U123, "U1,U2,U3", @handle

@@ -1,7 +1,7 @@
 """A schedule change remembers the Slack request that made it, so a replay applies once (issue 10 §5).
 
-Revision ID: 0006_change_request_key
-Revises: 0005_checklist_reminder
+Revision ID: 0007_change_request_key
+Revises: 0006_owed_messages
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_change_request_key"
-down_revision: str | Sequence[str] | None = "0005_checklist_reminder"
+revision: str = "0007_change_request_key"
+down_revision: str | Sequence[str] | None = "0006_owed_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
