@@ -31,9 +31,16 @@ log = logging.getLogger(__name__)
 JOB_ID = "scheduled-work"
 
 
+STOP_WAIT_SECONDS = 30.0  # how long ``stop()`` waits for a tick in progress
+
+
 class ScheduledJobs:
     """The running scheduler and what one tick does. ``stop()`` stops the timer and waits for a
-    tick in progress (so a shutdown does not cut a delivery between its post and its record)."""
+    tick in progress (so a shutdown does not cut a delivery between its post and its record).
+
+    A tick runs in a task of its own (``_running`` until it ends); APScheduler's job only awaits
+    it, shielded. Shutting APScheduler down cancels that job: the job then returns quietly (the
+    tick goes on, and ``stop()`` waits for it), so the cancellation is not logged as an error."""
 
     def __init__(
         self,
@@ -72,9 +79,17 @@ class ScheduledJobs:
     async def _job(self) -> None:
         task = asyncio.get_running_loop().create_task(self.run_once())
         self._running = task
+        task.add_done_callback(self._tick_ended)
         try:
             await asyncio.shield(task)
-        finally:
+        except asyncio.CancelledError:
+            # APScheduler's shutdown cancels its job; the tick itself goes on and stop() waits
+            # for it. Returning (not raising) keeps APScheduler from logging an ERROR.
+            if not task.done():
+                log.info("scheduler stopping: the tick in progress finishes on its own")
+
+    def _tick_ended(self, task: asyncio.Task[None]) -> None:
+        if self._running is task:
             self._running = None
 
     def start(self, *, run_now: bool = True) -> None:
@@ -95,14 +110,23 @@ class ScheduledJobs:
         )
         self.scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop(self, wait_at_most: float = STOP_WAIT_SECONDS) -> None:
+        """Stop the timer, wait (at most ``wait_at_most`` seconds) for a tick in progress to finish,
+        then close what the ticks used. A tick still running after that (or when ``stop`` itself
+        is cancelled) is cancelled, with a warning."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)  # AsyncIOScheduler runs it on the loop: let it
+            # Paused first (at once), no new job starts; the shutdown runs on the loop after the
+            # jobs already submitted have begun (so their cancellation finds them in ``_job``).
+            self.scheduler.pause()
+            self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
         running = self._running
         try:
             if running is not None:
-                await asyncio.wait({running}, timeout=30)
+                done, _ = await asyncio.wait({running}, timeout=wait_at_most)
+                if not done:
+                    log.warning("scheduler stopping: the tick in progress did not finish within %.0f s: "
+                                "cancelled", wait_at_most)
         except asyncio.CancelledError:  # the shutdown's time is up: stop the tick where it is
             if running is not None:
                 running.cancel()

@@ -32,8 +32,9 @@ from bot.slack.server import DRAIN_SECONDS
 
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 
-# One xdist worker for the module: `built` (a pip install) is made once, not once a worker.
-pytestmark = pytest.mark.xdist_group("deploy-image")
+# One xdist worker for the module: `built` (a pip install) is made once, not once a worker;
+# slow (that install takes a minute or two): collected first.
+pytestmark = [pytest.mark.xdist_group("deploy-image"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"

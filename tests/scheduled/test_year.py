@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.core.recurrence import occurrences
 from bot.services.queries import load_snapshot
 from bot.services.scheduled import Ticker
@@ -32,6 +34,7 @@ class ClockedPort(RecordingPort):
         return out
 
 
+@pytest.mark.slow
 async def test_a_year_of_ticks(db: Database) -> None:
     year = occurrences(DIRECTORY, CAL, START, END)
     instants: set[datetime] = set()

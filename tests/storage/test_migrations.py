@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, inspect
@@ -73,6 +74,7 @@ async def test_downgrade_to_base_and_back(db_url: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.slow  # five processes that import SQLAlchemy and the bot
 def test_alembic_command_line_upgrade_and_check(db_url: str) -> None:
     env = {**os.environ, "ONCALL_DATABASE_URL": db_url}
     for args in (["upgrade", "head"], ["check"], ["current"]):
