@@ -44,9 +44,15 @@ async def test_automatic_escalations_and_a_queued_page(db: Database, deps: Slack
     saturday = ny(2026, 11, 28, 11)
     queued = await incidents_svc.open_incident(deps, "growth", "Duplicate renewals", False, "U0DE00002", saturday)
     assert isinstance(queued, incidents_svc.Opened)
-    workspace.fail_next("conversations.open", 200, error="fatal_error")
-    assert await incidents_svc.deliver_queued_pages(deps, ny(2026, 11, 30, 9)) == 0
-    assert await incidents_svc.deliver_queued_pages(deps, ny(2026, 11, 30, 9, 1)) == 1
+    # at 09:00 the page becomes an owed DM (the outbox's); its first try fails, the next tick sends it
+    workspace.fail_next("chat.postMessage", 500)
+    assert await incidents_svc.deliver_queued_pages(deps, ny(2026, 11, 30, 9)) == 1
+    assert await incidents_svc.deliver_queued_pages(deps, ny(2026, 11, 30, 9, 1)) == 0
+    await incidents_svc.run_periodic(deps, ny(2026, 11, 30, 9, 2))
+    await incidents_svc.run_periodic(deps, ny(2026, 11, 30, 9, 5))
+    tries = [c for c in workspace.calls_to("chat.postMessage") if "Duplicate renewals" in str(c.params.get("text"))]
+    sent = [c for c in workspace.calls_to("chat.postMessage", ok_only=True) if c in tries]
+    assert len(tries) >= 2 and len(sent) == len(tries) - 1  # the failed try, then once
 
     night_story = await trail(db, subject=f"incident:{opened.incident.id}")
     assert [(e.at, e.actor, e.action) for e in night_story] == [
@@ -58,11 +64,11 @@ async def test_automatic_escalations_and_a_queued_page(db: Database, deps: Slack
     assert (auto.before["page"]["person"], auto.after["page"]["person"]) == ("de1", "fin2")
     assert auto.after["next_auto_at"] == (night + timedelta(minutes=30)).isoformat()
 
-    # the failed DM recorded nothing; the page sent is recorded once, as it became a page
+    # the page is recorded once, when it became a page (its DM's tries are the outbox's)
     weekend = await trail(db, subject=f"incident:{queued.incident.id}")
     assert [(e.at, e.actor, e.action) for e in weekend] == [
         (saturday, "de2", "incident.opened"),
-        (ny(2026, 11, 30, 9, 1), None, "incident.page_delivered"),
+        (ny(2026, 11, 30, 9), None, "incident.page_delivered"),
     ]
     assert weekend[0].after["page"]["kind"] == "queued"
     assert weekend[0].after["page"]["due"] == ny(2026, 11, 30, 9).isoformat()
