@@ -142,7 +142,11 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated)
+        # asyncpg's "the database system is starting up" comes wrapped in a plain DBAPIError
+        causes = (error.orig, getattr(error.orig, "__cause__", None))
+        return bool(error.connection_invalidated) or any(
+            c is not None and not isinstance(c, DBAPIError) and is_unavailable(c) for c in causes
+        )
     if type(error).__module__.startswith("asyncpg"):  # raw driver errors (the cache's probe)
         import asyncpg
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import Settings
 from bot.services.cache import SnapshotCache
-from bot.slack.server import run_slack
+from bot.slack.server import PROBE_CACHE_SECONDS, run_slack
 from bot.storage.bootstrap import Database, open_database
 from bot.storage.meta import get_meta, set_meta
 from tests.ops.pgcluster import Cluster, create_cluster
@@ -226,6 +226,12 @@ async def test_postgresql_restart_under_load(cluster: Cluster, tmp_path: Path, n
                     break
             recent = [await bot.ask() for _ in range(10)]
             assert all(is_growth(a) for a in recent), recent
+            # /healthz probes the database at most every PROBE_CACHE_SECONDS: a 503 seen during the
+            # outage may stand that long after recovery, then 200
+            for _ in range(int(PROBE_CACHE_SECONDS * 10) + 10):
+                if await bot.health() == 200:
+                    break
+                await asyncio.sleep(0.1)
             assert await bot.health() == 200
     finally:
         writer.stopped.set()
@@ -282,12 +288,15 @@ async def test_slack_errors_and_slowness(tmp_path: Path, no_proxy_env: None) -> 
                         seed_path=SEED_PATH)
     async with running_bot(settings) as bot:
         slack = bot.slack
-        # 5xx twice: the client retries and the reply is posted once.
-        slack.fail_next("chat.postMessage", status=500, times=2)
+        # A 5xx may mean Slack posted it: a reply is never re-sent blindly (issue 10 §1), the
+        # failure is logged once and the bot goes on.
+        slack.fail_next("chat.postMessage", status=500, times=1)
         acked = await bot.sim.post(f"{bot.base}/slack/events", app_mention_body(f"<@{BOT_USER}> who owns churn?"))
         assert acked.status == 200
+        await slack.wait_for("chat.postMessage", timeout=30)
+        await bot.sim.post(f"{bot.base}/slack/events", app_mention_body(f"<@{BOT_USER}> who owns churn?"))
         await slack.wait_for("chat.postMessage", ok_only=True, timeout=30)
-        assert [c.status for c in slack.calls_to("chat.postMessage")] == [500, 500, 200]
+        assert [c.status for c in slack.calls_to("chat.postMessage")] == [500, 200]
 
         # Slack slow to take replies: commands are still answered (in the ack, no Slack call).
         gate = slack.hold("chat.postMessage")
@@ -300,7 +309,7 @@ async def test_slack_errors_and_slowness(tmp_path: Path, no_proxy_env: None) -> 
         # Slack down for good for a reply: the failure is logged, the bot keeps serving.
         slack.fail_next("chat.postMessage", status=503, times=10)
         await bot.sim.post(f"{bot.base}/slack/events", app_mention_body(f"<@{BOT_USER}> who owns churn?"))
-        await slack.wait_for("chat.postMessage", count=6, timeout=30)
+        await slack.wait_for("chat.postMessage", count=4, timeout=30)  # one try each: 500, 200, 200, 503
         assert is_growth(await bot.ask())
 
 
