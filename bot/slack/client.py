@@ -23,7 +23,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack.metrics import Metrics, SlackErrorObserver
+from bot.slack.metrics import Metrics, SlackErrorObserver, api_method
 
 DEFAULT_API_URL = "https://slack.com/api/"
 TIMEOUT_SECONDS = 10
@@ -54,11 +54,6 @@ NOT_IDEMPOTENT = frozenset({
 """Web API methods that must not be sent again after a time-out, a lost connection or a 5xx: the
 first attempt may have worked, and a second is a second message. (A 429 is retried: Slack did
 not do it.) What must arrive goes through the outbox, which looks for the first post first."""
-
-
-def api_method(url: str) -> str:
-    """``https://slack.com/api/chat.postMessage`` -> ``chat.postMessage``."""
-    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
 class IdempotentOnly(AsyncRetryHandler):

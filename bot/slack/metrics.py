@@ -92,7 +92,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def _method(url: str) -> str:
+def api_method(url: str) -> str:
     """``https://slack.com/api/chat.postMessage?x=1`` → ``chat.postMessage``."""
     path = url.split("?", 1)[0].rstrip("/")
     return path.rsplit("/", 1)[-1] or "unknown"
@@ -116,7 +116,7 @@ class SlackErrorObserver(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        method = _method(request.url)
+        method = api_method(request.url)
         if error is not None:
             self.metrics.count_slack_error(method, type(error).__name__)
         elif response is not None:
