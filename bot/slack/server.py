@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from bot.clock import clock_from
 from bot.config import Settings
+from bot.http import routes as http_routes
 from bot.services.cache import SnapshotCache
 from bot.slack import changes
 from bot.slack.app import SNAPSHOT_MAX_STALENESS, build_app, context_of
@@ -172,6 +173,7 @@ def build_web_app(
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
     changes.add_routes(web_app, deps)  # GET /calendar/TOKEN.ics feeds
+    http_routes.add_routes(web_app, deps)  # machine-facing: alerts, heartbeats, the read API
     return web_app
 
 

@@ -1,0 +1,15 @@
+"""Registers every machine-facing route on the bot's aiohttp application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.slack.deps import SlackDeps
+
+
+def add_routes(web_app: web.Application, deps: SlackDeps) -> None:
+    """Add the machine-facing routes of each feature module (one line each, below)."""
+    del web_app, deps  # no machine-facing route yet: features add theirs here
