@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from bot.slack.server import DRAIN_SECONDS
+from tests.support.procs import run_bounded
 
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 
@@ -114,8 +115,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                 assert [p.split() for p in installs] == [["binutils"]], ins.args
                 continue  # needs root and Debian's mirrors; `strip` is on this machine
             command = _map_paths(ins.args, app, venv)
-            done = subprocess.run(["sh", "-c", command], cwd=workdir, env=env, capture_output=True, text=True,
-                                  timeout=600)
+            done = run_bounded(["sh", "-c", command], cwd=workdir, env=env, timeout=600)
             assert done.returncode == 0, f"RUN {ins.args}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         else:
             raise AssertionError(f"unexpected {ins.op} in the build stage")

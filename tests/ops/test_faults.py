@@ -327,6 +327,14 @@ def tiny_tmpfs(size: str = "2M") -> Iterator[Path]:
     if done.returncode != 0:
         where.rmdir()
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); the max_page_count test covers SQLITE_FULL")
+    # A mount that "succeeded" without giving a small file system (a sandbox's stand-in) would
+    # let the test fill the machine's real disk: refuse to go on.
+    fs = os.statvfs(where)
+    if fs.f_blocks * fs.f_frsize > 64 * 1024 * 1024:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
+        with contextlib.suppress(OSError):
+            where.rmdir()
+        pytest.skip(f"the tmpfs at {where} is not small; the max_page_count test covers SQLITE_FULL")
     try:
         yield where
     finally:
@@ -364,7 +372,7 @@ async def test_sqlite_full_disk_keeps_reading_and_recovers(tmp_path: Path) -> No
                 writer.acked.append(n)
             filler = disk / "filler"
             with filler.open("wb") as f, contextlib.suppress(OSError):  # the rest of the disk: taken
-                while True:
+                for _ in range(1024):  # at most 64 MB: the tmpfs is 2 MB
                     f.write(b"\0" * 65536)
                     f.flush()
             failed_at, error = await _fill_until_full(writer, 5, "y" * 2000)
