@@ -9,6 +9,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+# A wait shorter than this is no wait. Without it a wait of 1e-16 s (a token bucket at
+# 0.9999999999999999 tokens) can be too small to move a clock that reads 1041.1 at all: the
+# loop would sleep "0 s" forever with a coarse or virtual clock.
+NEGLIGIBLE_SECONDS = 1e-6
+
 
 class Limiter:
     """Pacing of posts: one message per ``interval`` seconds per channel, a workspace-wide token
@@ -57,7 +62,7 @@ class Limiter:
             wait = max(self._next.get(channel, 0.0) - now, self._paused_until - now)
             if self.rate and self.tokens < 1.0:
                 wait = max(wait, (1.0 - self.tokens) / self.rate)
-            if wait <= 0:
+            if wait <= NEGLIGIBLE_SECONDS:
                 break
             self.waited += wait
             await self.sleep(wait)
@@ -69,7 +74,7 @@ class Limiter:
         """Wait out a 429 pause (calls that are not posts: no channel turn, no token)."""
         while True:
             now = self.clock()
-            if self._paused_until <= now:
+            if self._paused_until - now <= NEGLIGIBLE_SECONDS:
                 return
             self.waited += self._paused_until - now
             await self.sleep(self._paused_until - now)
