@@ -58,9 +58,9 @@ class CompanyCalendar:
     def _year(self, year: int) -> dict[date, str]:
         table = self._holidays.get(year)
         if table is None:
-            import holidays  # imported on first use: it is slow to import
+            from bot.core.holidaylib import country_holidays  # the country's module alone, on first use
 
-            lib = holidays.country_holidays(
+            lib = country_holidays(
                 self.spec.holiday_country,
                 subdiv=self.spec.holiday_subdivision,
                 years=year,

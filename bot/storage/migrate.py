@@ -8,11 +8,8 @@ the connection from ``config.attributes["connection"]``.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -20,17 +17,18 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.storage.revisions import MIGRATIONS_DIR
+from bot.storage.revisions import head_revision as head_revision  # re-exported
+from bot.storage.revisions import is_known_revision as is_known_revision  # re-exported
 from bot.storage.tables import Base
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # Alembic is imported only where a migration runs: checking the revision of a database that is
-# at head (every CLI call) reads the scripts' ids with a regular expression and one SELECT, which
-# keeps a one-shot `oncall-bot oncall` well under a second.
+# at head (every CLI call) reads the scripts' ids with a regular expression (``bot.storage.revisions``)
+# and one SELECT, which keeps a one-shot `oncall-bot oncall` quick.
 
-ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS_DIR = ROOT / "migrations"
 # pg_advisory_xact_lock key held while migrating, so that concurrent upgraders queue.
 MIGRATION_LOCK_KEY = 0x6F6E63616C6C
 
@@ -44,37 +42,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
-
-
-_REVISION = re.compile(r"""^revision(?:\s*:\s*[^=]+)?\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
-_DOWN = re.compile(r"""^down_revision(?:\s*:\s*[^=]+)?\s*=\s*(?:['"]([^'"]+)['"]|None)""", re.MULTILINE)
-
-
-@cache
-def _revisions() -> dict[str, str | None]:
-    """Each script's revision and the one it revises (a straight history, as this project keeps)."""
-    found: dict[str, str | None] = {}
-    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        rev, down = _REVISION.search(text), _DOWN.search(text)
-        if rev is None or down is None:  # pragma: no cover - not a migration script
-            continue
-        found[rev.group(1)] = down.group(1)
-    return found
-
-
-def head_revision() -> str:
-    """The newest revision of the migration scripts: the one no other script revises."""
-    revisions = _revisions()
-    heads = set(revisions) - {d for d in revisions.values() if d is not None}
-    if len(heads) != 1:  # pragma: no cover - the repository ships one straight history
-        raise RuntimeError(f"expected one head in {MIGRATIONS_DIR}, found {sorted(heads)}")
-    return heads.pop()
-
-
-def is_known_revision(revision: str) -> bool:
-    """Whether ``revision`` is one of the migration scripts (a newer bot's may not be)."""
-    return revision in _revisions()
 
 
 def _current(connection: Connection) -> str | None:
