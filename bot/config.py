@@ -1,44 +1,24 @@
-"""Settings from the environment (ONCALL_*, SLACK_*) and an optional .env file."""
+"""Settings from the environment (ONCALL_*, SLACK_*) and an optional .env file.
+
+The fields and their validation are ``bot.config_fields.SettingsFields`` (which also reads them
+quickly for one-shot commands); ``Settings`` reads them with pydantic-settings.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DB_PATH = Path.home() / ".local" / "share" / "oncall-bot" / "oncall.db"
-BUNDLED_SEED = Path(__file__).resolve().parent.parent / "data" / "seed.yaml"
+from bot.config_fields import BUNDLED_SEED, DEFAULT_DB_PATH, ENV_FILE, ENV_PREFIX, SettingsFields
+
+__all__ = ["BUNDLED_SEED", "DEFAULT_DB_PATH", "Settings", "get_settings"]
 
 
-class Settings(BaseSettings):
+class Settings(SettingsFields, BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ONCALL_", env_file=".env", extra="ignore", hide_input_in_errors=True
+        env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore", hide_input_in_errors=True
     )
-
-    database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
-    seed_path: Path = BUNDLED_SEED
-    http_port: int = 3000
-    slack_api_url: str | None = None
-    slack_timeout_seconds: float = 10.0  # one Web API call; a post that times out is looked for, then retried
-    outbox_kick_wait: float = 5.0  # how long an incident action waits for Slack before answering
-    auto_escalate_minutes: int = 15
-    admins: str = ""  # comma-separated person ids, added to the seed's admins
-    log_format: str = "text"
-    public_url: str | None = None  # the bot's public base URL, for calendar-feed links
-    shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
-    # For tests: ONCALL_CLOCK_START=2026-12-01T08:00:00Z makes the bot's clock start at that instant
-    # (with its zone) and advance with real time, whatever the date on the machine.
-    clock_start: AwareDatetime | None = None
-
-    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
-    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
-
-    @property
-    def admin_ids(self) -> tuple[str, ...]:
-        return tuple(a.strip() for a in self.admins.split(",") if a.strip())
 
 
 @lru_cache(maxsize=1)

@@ -77,6 +77,15 @@ async def with_db(settings: Settings, fn: Callable[[Database], Awaitable[int]]) 
         await db.close()
 
 
+async def with_snapshot(settings: Settings, answer: Callable[[Snapshot], int]) -> int:
+    """Open the database as ``with_db`` does, load a snapshot and answer from it."""
+
+    async def go(db: Database) -> int:
+        return answer(await load_snapshot(db, settings))
+
+    return await with_db(settings, go)
+
+
 async def load_snapshot(db: Database, settings: Settings) -> Snapshot:
     from bot.services.queries import load_snapshot
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -69,6 +68,8 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings, now: datetime) 
             return 0
         text = await export_seed(db)
         if args.output:
+            import asyncio  # (here: a one-shot answer does not import asyncio at all)
+
             await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
         else:
             sys.stdout.write(text)

@@ -5,17 +5,31 @@ runs the command. The commands live in the modules of their group (``queries``, 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeGuard
 
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
 from bot.cli.people import add_people_parser, cmd_people
-from bot.cli.queries import cmd_ask, cmd_console, cmd_oncall, cmd_owners, cmd_runbook, cmd_schedule
+from bot.cli.queries import (
+    QUICK_ANSWERS,
+    cmd_ask,
+    cmd_console,
+    cmd_oncall,
+    cmd_owners,
+    cmd_runbook,
+    cmd_schedule,
+)
 from bot.cli.scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+    from bot.config_fields import SettingsFields
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,22 +100,35 @@ COMMANDS: dict[str, Command] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from pydantic import ValidationError
-
     from bot.clock import clock_from
-    from bot.config import Settings
+    from bot.config_fields import quick_settings
     from bot.seed.validate import SeedError
 
+    quick = QUICK_ANSWERS.get(args.command)
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"oncall-bot: bad configuration: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr)
-        return 2
-    now = clock_from(settings.clock_start)()  # the one clock read of a CLI invocation
+        # A question answered from a snapshot reads its settings and its data the quick way when it
+        # can (without pydantic-settings, SQLAlchemy and asyncio): the same values, or else the usual way.
+        fields = (quick_settings() if quick is not None else None) or _settings()
+    except BadSettings as exc:
+        return exc.report()
+    now = clock_from(fields.clock_start)()  # the one clock read of a CLI invocation
     try:
-        code = asyncio.run(COMMANDS[args.command](args, settings, now))
+        snap = None
+        if quick is not None:
+            from bot.services.quick import quick_snapshot
+
+            snap = quick_snapshot(fields.database_url, fields.admin_ids)
+        if quick is not None and snap is not None:
+            code = quick(args, snap, now)
+        else:
+            import asyncio
+
+            settings = fields if _is_settings(fields) else _settings()
+            code = asyncio.run(COMMANDS[args.command](args, settings, now))
         sys.stdout.flush()  # here, so that a closed pipe is seen while it can still be handled
         return code
+    except BadSettings as exc:  # (read again the usual way after a quick read: not expected)
+        return exc.report()
     except BrokenPipeError:
         return _reader_went_away()
     except CliError as exc:
@@ -119,6 +146,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"oncall-bot: {exc}", file=sys.stderr)
             return 2
         raise
+
+
+class BadSettings(Exception):
+    """The settings do not validate (``error``, pydantic's ``ValidationError``)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    def report(self) -> int:
+        """Say so in one line; the exit code (2)."""
+        first = self.error.errors()[0]
+        print(f"oncall-bot: bad configuration: {first['loc']}: {first['msg']}", file=sys.stderr)
+        return 2
+
+
+def _settings() -> Settings:
+    """``Settings()``: read with pydantic-settings; ``BadSettings`` when they do not validate."""
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise BadSettings(exc) from None
+
+
+def _is_settings(fields: SettingsFields) -> TypeGuard[Settings]:
+    from bot.config import Settings
+
+    return isinstance(fields, Settings)
 
 
 def _reader_went_away() -> int:

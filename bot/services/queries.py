@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.services.snapshot import Snapshot
+from bot.services.snapshot import ALL_FROM, ALL_TO, Snapshot
 from bot.storage.bootstrap import Database
 from bot.storage.overrides import overrides_between
 from bot.storage.seedstore import load_directory
@@ -14,16 +14,13 @@ from bot.storage.seedstore import load_directory
 if TYPE_CHECKING:
     from bot.commands.results import Result
 
-# Every override is read (they are few): the range spans any instant a question can name.
-_ALL_FROM = datetime(2000, 1, 1, tzinfo=UTC)
-_ALL_TO = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 async def load_snapshot(db: Database, extra_admins: tuple[str, ...] = ()) -> Snapshot:
     """The directory and every override, read in one transaction."""
     async with db.sessions() as session, session.begin():
         directory = await load_directory(session)
-        overrides = await overrides_between(session, _ALL_FROM, _ALL_TO)
+        overrides = await overrides_between(session, ALL_FROM, ALL_TO)
     return Snapshot.build(directory, overrides, extra_admins)
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.core.calendar import CompanyCalendar
 from bot.core.model import Directory, Override
+
+# Every override is read (they are few): the range spans any instant a question can name.
+ALL_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+ALL_TO = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

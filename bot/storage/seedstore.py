@@ -21,31 +21,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, delete, exists, select, update
+from sqlalchemy import Executable, RowMapping, Table, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Directory
 from bot.seed.schema import (
-    AfterHoursIn,
-    CalendarIn,
-    CommonIssueIn,
-    ExtraHoliday,
-    MeetingIn,
-    OwnersIn,
     PersonIn,
     PipelineIn,
     RecurringIn,
-    RoleIn,
     RotationIn,
-    RuleIn,
-    RunbookIn,
     SeedIn,
     TeamIn,
-    WindowIn,
 )
 from bot.seed.validate import to_directory
 from bot.storage.calendar_tokens import revoke_tokens_except
 from bot.storage.meta import get_meta, lock, set_meta
+from bot.storage.seedrows import seed_from_rows
 from bot.storage.tables import (
     SEED_TABLES,
     AdminRow,
@@ -340,101 +331,22 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
 # --- export --------------------------------------------------------------------------------------
 
 
-async def _read(session: AsyncSession) -> dict[Table, Sequence[Row[Any]]]:
-    out: dict[Table, Sequence[Row[Any]]] = {}
+async def _read(session: AsyncSession) -> dict[str, Sequence[RowMapping]]:
+    """Each seed table's rows by table name, in ``seedrows.READ_ORDER``."""
+    out: dict[str, Sequence[RowMapping]] = {}
     for table in SEED_TABLES:
         order = [table.c.position] if "id" in table.c and "position" in table.c else list(table.primary_key)
-        out[table] = (await session.execute(select(table).order_by(*order))).all()
+        out[table.name] = (await session.execute(select(table).order_by(*order))).mappings().all()
     return out
-
-
-def _by(rows: Sequence[Row[Any]], key: str) -> dict[str, list[Row[Any]]]:
-    out: dict[str, list[Row[Any]]] = defaultdict(list)
-    for row in rows:
-        out[getattr(row, key)].append(row)
-    return out
-
-
-def _rule(row: Row[Any]) -> RuleIn:
-    return RuleIn(rule=row.rule, time=row.time, weekday=row.weekday, n=row.n, day=row.day, adjust=row.adjust)
 
 
 async def export_seed(session: AsyncSession) -> SeedIn:
     """The seed the tables hold; ``NoSeed`` when none was loaded."""
     t = await _read(session)
-    if not t[CALENDAR]:
+    if not t[CALENDAR.name]:
         raise NoSeed("no seed loaded")
-    (cal,) = t[CALENDAR]
-    members, roles = _by(t[MEMBERS], "rotation_id"), _by(t[ROLES], "rotation_id")
-    aliases, owners = _by(t[ALIASES], "pipeline_id"), _by(t[OWNERS], "pipeline_id")
-    windows, escalation = _by(t[WINDOWS], "pipeline_id"), _by(t[ESCALATION], "pipeline_id")
-    entries, issues = _by(t[RUNBOOK_ENTRIES], "pipeline_id"), _by(t[RUNBOOK_ISSUES], "pipeline_id")
-    rules, items = _by(t[RULES], "recurring_id"), _by(t[ITEMS], "recurring_id")
-
-    def pipeline(p: Row[Any]) -> PipelineIn:
-        by_kind = _by(owners[p.id], "kind")
-        by_section = _by(entries[p.id], "section")
-        return PipelineIn(
-            id=p.id, name=p.name, aliases=[a.alias for a in aliases[p.id]], channel=p.channel,
-            owners=OwnersIn(primary=[o.team_id for o in by_kind["primary"]],
-                            secondary=[o.team_id for o in by_kind["secondary"]]),
-            keywords=p.keywords,
-            windows=[
-                WindowIn(name=w.name, label=w.label, days=w.days, month_end=w.month_end, start=w.start_time,
-                         end=w.end_time, primary=w.primary_slot, secondary=w.secondary_slot)
-                for w in windows[p.id]
-            ],
-            after_hours=AfterHoursIn(action=p.after_hours_action, target=p.after_hours_target,
-                                     queue_at=p.after_hours_queue_at,
-                                     critical_target=p.after_hours_critical_target, note=p.after_hours_note),
-            escalation=[e.slot for e in escalation[p.id]],
-            usergroup=p.usergroup,
-            runbook=RunbookIn(
-                data_types=[e.text for e in by_section["data_type"]],
-                common_issues=[CommonIssueIn(text=c.text, first_check=c.first_check, keywords=c.keywords)
-                               for c in issues[p.id]],
-                slas=[e.text for e in by_section["sla"]],
-                oncall_notes=[e.text for e in by_section["oncall_note"]],
-                critical_note=p.critical_note,
-            ),
-        )
-
-    def recurring(r: Row[Any]) -> RecurringIn:
-        by_which = {x.which: x for x in rules[r.id]}
-        meeting = None
-        if r.meeting_start is not None:
-            meeting = MeetingIn(day=r.meeting_day, start=r.meeting_start, minutes=r.meeting_minutes)
-        return RecurringIn(
-            id=r.id, kind=r.kind, title=r.title, description=r.description, pipeline=r.pipeline_id,
-            channel=r.channel, opens=_rule(by_which["opens"]),
-            due=_rule(by_which["due"]) if "due" in by_which else None,
-            assignees=r.assignees, items=[i.text for i in items[r.id]], meeting=meeting, reminder=r.reminder,
-        )
-
-    return SeedIn(
-        version=1,
-        calendar=CalendarIn(
-            timezone=cal.timezone, holiday_country=cal.holiday_country,
-            holiday_subdivision=cal.holiday_subdivision,
-            extra_holidays=[ExtraHoliday(date=h.date, name=h.name) for h in t[HOLIDAYS]],
-            month_end_days=cal.month_end_days,
-        ),
-        admins=[a.person_id for a in t[ADMINS]],
-        announcement_channel=await get_meta(session, ANNOUNCEMENT_CHANNEL_KEY),
-        incident_responders=json.loads(await get_meta(session, INCIDENT_RESPONDERS_KEY) or "[]"),
-        teams=[TeamIn(id=x.id, name=x.name, short_name=x.short_name, channel=x.channel, lead=x.lead)
-               for x in t[TEAMS]],
-        people=[PersonIn(id=x.id, name=x.name, team=x.team_id, slack_user_id=x.slack_user_id, email=x.email)
-                for x in t[PEOPLE]],
-        rotations=[
-            RotationIn(id=r.id, name=r.name, team=r.team_id, members=[m.person_id for m in members[r.id]],
-                       anchor=r.anchor, period_days=r.period_days, usergroup=r.usergroup,
-                       roles=[RoleIn(id=x.role_id, name=x.name, covers=x.covers) for x in roles[r.id]])
-            for r in t[ROTATIONS]
-        ],
-        pipelines=[pipeline(p) for p in t[PIPELINES]],
-        recurring=[recurring(r) for r in t[RECURRING]],
-    )
+    return seed_from_rows(t, await get_meta(session, ANNOUNCEMENT_CHANNEL_KEY),
+                          await get_meta(session, INCIDENT_RESPONDERS_KEY))
 
 
 # --- the Directory -------------------------------------------------------------------------------
