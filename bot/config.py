@@ -10,7 +10,8 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config_fields import BUNDLED_SEED, DEFAULT_DB_PATH, ENV_FILE, ENV_PREFIX, SettingsFields
+from bot.config_env import BUNDLED_SEED, DEFAULT_DB_PATH, ENV_FILE, ENV_PREFIX
+from bot.config_fields import SettingsFields
 
 __all__ = ["BUNDLED_SEED", "DEFAULT_DB_PATH", "Settings", "get_settings"]
 

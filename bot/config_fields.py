@@ -1,25 +1,13 @@
-"""The settings' fields, defaults and validation (pydantic only), and ``quick_settings``: the same
-settings read from the environment and ``.env`` without pydantic-settings, for one-shot commands.
-
-``bot.config.Settings`` is these fields on pydantic-settings' ``BaseSettings``. Importing
-pydantic-settings costs a one-shot CLI answer about a sixth of a second, so ``quick_settings``
-reads the same variables the same way for the common case, validates them with the same fields,
-and gives None (the caller then builds ``Settings()``, which gives the same values or the same
-error) whenever it is not sure to read what pydantic-settings would.
-"""
+"""The settings' fields, defaults and validation (pydantic only): ``bot.config.Settings`` reads them
+from the environment with pydantic-settings; ``bot.config_env`` reads the same without either."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
-DEFAULT_DB_PATH = Path.home() / ".local" / "share" / "oncall-bot" / "oncall.db"
-BUNDLED_SEED = Path(__file__).resolve().parent.parent / "data" / "seed.yaml"
-ENV_PREFIX = "ONCALL_"
-ENV_FILE = ".env"
+from bot.config_env import BUNDLED_SEED, DEFAULT_DATABASE_URL
 
 
 class SettingsFields(BaseModel):
@@ -29,7 +17,7 @@ class SettingsFields(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, validate_default=True,
                               arbitrary_types_allowed=True)
 
-    database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
     seed_path: Path = BUNDLED_SEED
     http_port: int = 3000
     slack_api_url: str | None = None
@@ -51,52 +39,3 @@ class SettingsFields(BaseModel):
     @property
     def admin_ids(self) -> tuple[str, ...]:
         return tuple(a.strip() for a in self.admins.split(",") if a.strip())
-
-
-def _env_names() -> dict[str, str]:
-    """Each field's key in the validated data (its alias, else its name) -> its variable, lower case."""
-    names: dict[str, str] = {}
-    for name, field in SettingsFields.model_fields.items():
-        alias = field.validation_alias
-        key = alias if isinstance(alias, str) else name
-        names[key] = (alias if isinstance(alias, str) else ENV_PREFIX + name).lower()
-    return names
-
-
-def quick_settings(environ: Mapping[str, str] | None = None, env_file: Path = Path(ENV_FILE)) -> SettingsFields | None:
-    """The settings as ``bot.config.Settings()`` reads them, without pydantic-settings; None when
-    this read is not sure to be the same (then use ``Settings()``).
-
-    As pydantic-settings with this configuration: variable names are matched without regard to
-    case, ``ONCALL_`` + the field's name or the field's alias (``SLACK_BOT_TOKEN``); a variable of
-    the environment wins over the same one in ``.env`` (read with python-dotenv, UTF-8); a name
-    given without a value is not a value. None for: a ``.env`` that is not a regular file or that
-    cannot be read, an ``ONCALL_`` name in ``.env`` that is no setting, and any value that does
-    not validate (so that the error is pydantic-settings' own).
-    """
-    env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
-    names = _env_names()
-    dotenv: dict[str, str | None] = {}
-    if env_file.is_file():
-        try:
-            from dotenv import dotenv_values
-
-            dotenv = {k.lower(): v for k, v in dotenv_values(env_file, encoding="utf-8").items()}
-        except Exception:  # whatever it is, Settings() says it its own way
-            return None
-        known = set(names.values())
-        if any(k.startswith(ENV_PREFIX.lower()) and k not in known for k in dotenv):
-            return None
-    elif os.path.lexists(env_file):
-        return None  # a FIFO, a directory, a broken link: left to pydantic-settings
-    data: dict[str, str] = {}
-    for key, name in names.items():
-        value = env.get(name)
-        if value is None:
-            value = dotenv.get(name)
-        if value is not None:
-            data[key] = value
-    try:
-        return SettingsFields.model_validate(data)
-    except ValidationError:
-        return None

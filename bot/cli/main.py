@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from bot.config import Settings
-    from bot.config_fields import SettingsFields
+    from bot.config_env import QuickSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,13 +101,11 @@ COMMANDS: dict[str, Command] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bot.clock import clock_from
-    from bot.config_fields import quick_settings
-    from bot.seed.validate import SeedError
-
+    from bot.config_env import quick_settings
     quick = QUICK_ANSWERS.get(args.command)
     try:
         # A question answered from a snapshot reads its settings and its data the quick way when it
-        # can (without pydantic-settings, SQLAlchemy and asyncio): the same values, or else the usual way.
+        # can (without pydantic, SQLAlchemy and asyncio): the same values, or else the usual way.
         fields = (quick_settings() if quick is not None else None) or _settings()
     except BadSettings as exc:
         return exc.report()
@@ -134,15 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"oncall-bot: {exc}", file=sys.stderr)
         return 2
-    except SeedError as exc:
-        print(f"oncall-bot: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        from bot.seed.validate import SeedError  # (here: a one-shot answer does not import pydantic)
         from bot.services.database import DatabaseNotReady
 
-        if isinstance(exc, DatabaseNotReady):
+        if isinstance(exc, SeedError | DatabaseNotReady):
             print(f"oncall-bot: {exc}", file=sys.stderr)
             return 2
         raise
@@ -174,7 +170,7 @@ def _settings() -> Settings:
         raise BadSettings(exc) from None
 
 
-def _is_settings(fields: SettingsFields) -> TypeGuard[Settings]:
+def _is_settings(fields: QuickSettings | Settings) -> TypeGuard[Settings]:
     from bot.config import Settings
 
     return isinstance(fields, Settings)

@@ -4,29 +4,15 @@ in ``bot.seed.validate`` so that every message can name where and what."""
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bot.seed.clock import parse_clock
+
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 Id = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
-_TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def parse_clock(value: str, *, allow_24: bool = False) -> int:
-    """Minutes after midnight of an ``HH:MM`` string; ``24:00`` only when ``allow_24``."""
-    m = _TIME_RE.match(value.strip())
-    if not m:
-        raise ValueError(f"'{value}' is not a time of day (HH:MM)")
-    minutes = int(m.group(1)) * 60 + int(m.group(2))
-    if minutes > 1440 or (minutes == 1440 and not allow_24):
-        raise ValueError(f"'{value}' is not a time of day (00:00-23:59{', or 24:00' if allow_24 else ''})")
-    return minutes
-
-
 def _closest(word: str, choices: Any) -> str:
     import difflib
 

@@ -7,36 +7,16 @@ line where it is known).
 
 from __future__ import annotations
 
-import difflib
-import functools
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from bot.core.model import (
-    AfterHours,
-    AfterHoursAction,
-    CalendarSpec,
-    CommonIssue,
-    DayType,
-    Directory,
-    Person,
-    Pipeline,
-    RecurringWork,
-    Role,
-    Rotation,
-    Runbook,
-    SlotRef,
-    Team,
-    Window,
-)
-from bot.seed.schema import SeedIn, parse_clock
+from bot.core.model import Directory
+from bot.seed.convert import Checker, to_directory
+from bot.seed.schema import SeedIn
 
 # libyaml when it is there: the pure-Python parser takes seconds on a 1,000-pipeline file.
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,7 +45,6 @@ class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc]
 
 
 _LOADER: Any = _UniqueKeyLoader
-_OFFSET = re.compile(r"^(?P<base>.+?)(?P<off>[+-]\d+)$")
 
 
 class SeedError(ValueError):
@@ -76,12 +55,6 @@ class SeedError(ValueError):
         self.problems = list(problems)
         super().__init__(f"{source}: " + "; ".join(self.problems) if len(self.problems) == 1 else
                          f"{source}: {len(self.problems)} problems:\n  " + "\n  ".join(self.problems))
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _fmt_loc(loc: Sequence[str | int]) -> str:
@@ -125,200 +98,6 @@ class _Lines:
         return best
 
 
-@dataclass
-class _Checker:
-    seed: SeedIn
-    problems: list[tuple[tuple[str | int, ...], str]]
-
-    @functools.cached_property
-    def rotations(self) -> dict[str, Any]:
-        return {r.id: r for r in self.seed.rotations}
-
-    def err(self, loc: tuple[str | int, ...], msg: str) -> None:
-        self.problems.append((loc, msg))
-
-    def unique(self, what: str, items: Sequence[Any]) -> None:
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.id in seen:
-                self.err((what, i, "id"), f"duplicate id '{item.id}'")
-            seen.add(item.id)
-
-    def ref(self, loc: tuple[str | int, ...], kind: str, value: str, known: Iterable[str]) -> bool:
-        known = list(known)
-        if value not in known:
-            self.err(loc, f"unknown {kind} '{value}'{did_you_mean(value, known)}")
-            return False
-        return True
-
-    def slot(self, loc: tuple[str | int, ...], text: str) -> SlotRef | None:
-        rotations = self.rotations
-        base, offset, role = text.strip(), 0, None
-        if ":" in base:
-            base, role = base.split(":", 1)
-            known_roles = {r.id for r in rotations[base].roles} if base in rotations else set()
-            if role not in known_roles and (m := _OFFSET.match(role)):
-                role, offset = m.group("base"), int(m.group("off"))
-        elif base not in rotations and (m := _OFFSET.match(base)):
-            base, offset = m.group("base"), int(m.group("off"))
-        if not self.ref(loc, "rotation", base, rotations):
-            return None
-        rot = rotations[base]
-        if role is not None:
-            if not self.ref(loc, f"role of rotation '{base}'", role, [r.id for r in rot.roles]):
-                return None
-        elif rot.roles:
-            roles = ", ".join(f"{base}:{r.id}" for r in rot.roles)
-            self.err(loc, f"rotation '{base}' has roles: name one ({roles})")
-            return None
-        return SlotRef(base, role, offset)
-
-    def run(self) -> None:
-        s = self.seed
-        self.unique("teams", s.teams)
-        self.unique("people", s.people)
-        self.unique("rotations", s.rotations)
-        self.unique("pipelines", s.pipelines)
-        self.unique("recurring", s.recurring)
-        teams = [t.id for t in s.teams]
-        people = [p.id for p in s.people]
-        for i, t in enumerate(s.teams):
-            if t.lead is not None:
-                self.ref(("teams", i, "lead"), "person", t.lead, people)
-        for i, p in enumerate(s.people):
-            self.ref(("people", i, "team"), "team", p.team, teams)
-        for i, a in enumerate(s.admins):
-            self.ref(("admins", i), "person", a, people)
-        for i, team_id in enumerate(s.incident_responders):
-            self.ref(("incident_responders", i), "team", team_id, teams)
-        if len(set(s.incident_responders)) != len(s.incident_responders):
-            self.err(("incident_responders",), "a team is listed twice")
-        for i, r in enumerate(s.rotations):
-            self.ref(("rotations", i, "team"), "team", r.team, teams)
-            for j, m in enumerate(r.members):
-                self.ref(("rotations", i, "members", j), "person", m, people)
-            if len(set(r.members)) != len(r.members):
-                self.err(("rotations", i, "members"), "a person is listed twice")
-            if r.roles and len(r.roles) > len(r.members):
-                self.err(("rotations", i, "roles"), f"{len(r.roles)} roles need at least as many members")
-            if len({x.id for x in r.roles}) != len(r.roles):
-                self.err(("rotations", i, "roles"), "duplicate role id")
-        names: dict[str, str] = {}
-        for i, pl in enumerate(s.pipelines):
-            loc: tuple[str | int, ...] = ("pipelines", i)
-            for key in [pl.id.lower(), pl.name.lower(), *(a.lower() for a in pl.aliases)]:
-                if key in names and names[key] != pl.id:
-                    self.err((*loc, "aliases"), f"'{key}' already names pipeline '{names[key]}'")
-                names[key] = pl.id
-            for j, team_id in enumerate(pl.owners.primary):
-                self.ref((*loc, "owners", "primary", j), "team", team_id, teams)
-            for j, team_id in enumerate(pl.owners.secondary):
-                self.ref((*loc, "owners", "secondary", j), "team", team_id, teams)
-            for j, w in enumerate(pl.windows):
-                self.slot((*loc, "windows", j, "primary"), w.primary)
-                if w.secondary is not None:
-                    self.slot((*loc, "windows", j, "secondary"), w.secondary)
-            ah = pl.after_hours
-            if ah.target is not None:
-                self.slot((*loc, "after_hours", "target"), ah.target)
-            if ah.critical_target is not None:
-                self.slot((*loc, "after_hours", "critical_target"), ah.critical_target)
-            for j, e in enumerate(pl.escalation):
-                self.slot((*loc, "escalation", j), e)
-        pipelines = [p.id for p in s.pipelines]
-        for i, rw in enumerate(s.recurring):
-            if rw.pipeline is not None:
-                self.ref(("recurring", i, "pipeline"), "pipeline", rw.pipeline, pipelines)
-            for j, a in enumerate(rw.assignees):
-                if a not in people:
-                    self.slot(("recurring", i, "assignees", j), a)
-
-
-def _slot(checker: _Checker, text: str) -> SlotRef:
-    ref = checker.slot(("x",), text)
-    assert ref is not None  # validated before conversion
-    return ref
-
-
-def _clock(text: str) -> time:
-    minutes = parse_clock(text)
-    return time(minutes // 60, minutes % 60)
-
-
-def to_directory(seed: SeedIn) -> Directory:
-    """Core values of a validated seed."""
-    cal = seed.calendar
-    checker = _Checker(seed, [])
-    teams = {
-        t.id: Team(t.id, t.name, t.short_name or t.name.removesuffix(" Team"), t.channel, t.lead) for t in seed.teams
-    }
-    people = {p.id: Person(p.id, p.name, p.team, p.slack_user_id, p.email) for p in seed.people}
-    rotations = {
-        r.id: Rotation(
-            r.id, r.name, r.team, tuple(r.members), r.anchor,
-            tuple(Role(x.id, x.name, x.covers) for x in r.roles), r.period_days, r.usergroup,
-        )
-        for r in seed.rotations
-    }
-    pipelines: dict[str, Pipeline] = {}
-    for p in seed.pipelines:
-        windows = tuple(
-            Window(
-                name=w.name,
-                days=frozenset(DayType(d) for d in w.days),
-                start_minute=parse_clock(w.start),
-                end_minute=parse_clock(w.end, allow_24=True),
-                primary=_slot(checker, w.primary),
-                secondary=_slot(checker, w.secondary) if w.secondary else None,
-                month_end=w.month_end,
-                label=w.label or w.name,
-            )
-            for w in p.windows
-        )
-        ah = p.after_hours
-        after = AfterHours(
-            AfterHoursAction(ah.action),
-            _slot(checker, ah.target) if ah.target else None,
-            _clock(ah.queue_at) if ah.queue_at else None,
-            _slot(checker, ah.critical_target) if ah.critical_target else None,
-            ah.note,
-        )
-        rb = p.runbook
-        runbook = Runbook(
-            tuple(rb.data_types),
-            tuple(CommonIssue(c.text, c.first_check, tuple(c.keywords)) for c in rb.common_issues),
-            tuple(rb.slas), tuple(rb.oncall_notes), rb.critical_note,
-        )
-        pipelines[p.id] = Pipeline(
-            p.id, p.name, tuple(p.aliases), p.channel, tuple(p.owners.primary), tuple(p.owners.secondary),
-            windows, after, tuple(_slot(checker, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
-        )
-    person_ids = set(people)
-    recurring = {
-        r.id: RecurringWork(
-            id=r.id, kind=r.kind, title=r.title,
-            opens=r.opens.model_dump(exclude_none=True),
-            due=r.due.model_dump(exclude_none=True) if r.due else None,
-            pipeline=r.pipeline, channel=r.channel,
-            assignees=tuple(SlotRef("@person", a) if a in person_ids else _slot(checker, a) for a in r.assignees),
-            items=tuple(r.items),
-            meeting=r.meeting.model_dump() if r.meeting else None,
-            description=r.description,
-            reminder_minute=parse_clock(r.reminder) if r.reminder else None,
-        )
-        for r in seed.recurring
-    }
-    return Directory(
-        calendar=CalendarSpec(
-            cal.timezone, cal.holiday_country, cal.holiday_subdivision,
-            tuple((h.date, h.name) for h in cal.extra_holidays), cal.month_end_days,
-        ),
-        teams=teams, people=people, rotations=rotations, pipelines=pipelines, recurring=recurring,
-        admins=tuple(seed.admins), announcement_channel=seed.announcement_channel,
-        incident_responders=tuple(seed.incident_responders),
-    )
-
-
 def parse_seed_text(text: str, source: str = "seed") -> SeedIn:
     """Validate seed YAML; raise ``SeedError`` naming every problem's path (and line)."""
     try:
@@ -348,7 +127,7 @@ def parse_seed_text(text: str, source: str = "seed") -> SeedIn:
             msg = str(e["msg"]).removeprefix("Value error, ")
             problems.append(located(loc, msg))
         raise SeedError(source, problems) from None
-    checker = _Checker(seed, [])
+    checker = Checker(seed, [])
     checker.run()
     if checker.problems:
         raise SeedError(source, [located(loc, msg) for loc, msg in checker.problems])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.seed.validate import to_directory
+from bot.seed.convert import to_directory
 from bot.services.snapshot import ALL_FROM, ALL_TO, Snapshot
 from bot.storage.quickread import quick_read
 

@@ -13,28 +13,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
-from bot.seed.schema import (
-    AfterHoursIn,
-    CalendarIn,
-    CommonIssueIn,
-    ExtraHoliday,
-    MeetingIn,
-    OwnersIn,
-    PersonIn,
-    PipelineIn,
-    RecurringIn,
-    RoleIn,
-    RotationIn,
-    RuleIn,
-    RunbookIn,
-    SeedIn,
-    TeamIn,
-    WindowIn,
-)
+if TYPE_CHECKING:
+    from bot.seed.schema import SeedIn
 
+Make = Callable[..., Any]
+"""Builds one entry of the seed: ``make("PersonIn", id=..., name=..., ...)``."""
 Row = Mapping[Any, Any]  # column name -> value (SQLAlchemy's RowMapping, or a dict)
 Rows = Mapping[str, Sequence[Row]]
 
@@ -69,14 +56,32 @@ def _by(rows: Sequence[Row], key: str) -> dict[str, list[Row]]:
     return out
 
 
-def _rule(row: Row) -> RuleIn:
-    return RuleIn.model_construct(rule=row["rule"], time=row["time"], weekday=row["weekday"], n=row["n"],
+def _rule(make: Make, row: Row) -> Any:
+    return make("RuleIn", rule=row["rule"], time=row["time"], weekday=row["weekday"], n=row["n"],
                                   day=row["day"], adjust=row["adjust"])
 
 
-def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responders: str | None) -> SeedIn:
+def models(model: str, /, **fields: Any) -> Any:
+    """The ``bot.seed.schema`` model named ``model`` with ``fields``, unvalidated (``model_construct``)."""
+    from bot.seed import schema
+
+    return getattr(schema, model).model_construct(**fields)
+
+
+def records(_model: str, /, **fields: Any) -> Any:
+    """A plain record with ``fields`` as attributes: all ``bot.seed.convert.to_directory`` reads
+    of a seed, without importing pydantic."""
+    return SimpleNamespace(**fields)
+
+
+def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responders: str | None,
+                   make: Make = models) -> SeedIn:
     """The seed that rows ``t`` hold (``t["calendar"]`` has its one row), with the two facts kept
-    in ``meta``: the announcement channel and the incident responders (a JSON list, or None)."""
+    in ``meta``: the announcement channel and the incident responders (a JSON list, or None).
+
+    Built with ``make``: the schema's models by default; ``records`` gives the same fields as
+    plain records, which only ``to_directory`` may read (they are no ``SeedIn``).
+    """
     (cal,) = t["calendar"]
     members, roles = _by(t["rotation_members"], "rotation_id"), _by(t["rotation_roles"], "rotation_id")
     aliases, owners = _by(t["pipeline_aliases"], "pipeline_id"), _by(t["pipeline_owners"], "pipeline_id")
@@ -84,29 +89,29 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
     entries, issues = _by(t["runbook_entries"], "pipeline_id"), _by(t["runbook_issues"], "pipeline_id")
     rules, items = _by(t["recurring_rules"], "recurring_id"), _by(t["recurring_items"], "recurring_id")
 
-    def pipeline(p: Row) -> PipelineIn:
+    def pipeline(p: Row) -> Any:
         by_kind = _by(owners[p["id"]], "kind")
         by_section = _by(entries[p["id"]], "section")
-        return PipelineIn.model_construct(
+        return make("PipelineIn",
             id=p["id"], name=p["name"], aliases=[a["alias"] for a in aliases[p["id"]]], channel=p["channel"],
-            owners=OwnersIn.model_construct(primary=[o["team_id"] for o in by_kind["primary"]],
+            owners=make("OwnersIn", primary=[o["team_id"] for o in by_kind["primary"]],
                                             secondary=[o["team_id"] for o in by_kind["secondary"]]),
             keywords=p["keywords"],
             windows=[
-                WindowIn.model_construct(
+                make("WindowIn",
                     name=w["name"], label=w["label"], days=w["days"], month_end=w["month_end"],
                     start=w["start_time"], end=w["end_time"], primary=w["primary_slot"],
                     secondary=w["secondary_slot"])
                 for w in windows[p["id"]]
             ],
-            after_hours=AfterHoursIn.model_construct(
+            after_hours=make("AfterHoursIn",
                 action=p["after_hours_action"], target=p["after_hours_target"], queue_at=p["after_hours_queue_at"],
                 critical_target=p["after_hours_critical_target"], note=p["after_hours_note"]),
             escalation=[e["slot"] for e in escalation[p["id"]]],
             usergroup=p["usergroup"],
-            runbook=RunbookIn.model_construct(
+            runbook=make("RunbookIn",
                 data_types=[e["text"] for e in by_section["data_type"]],
-                common_issues=[CommonIssueIn.model_construct(text=c["text"], first_check=c["first_check"],
+                common_issues=[make("CommonIssueIn", text=c["text"], first_check=c["first_check"],
                                                              keywords=c["keywords"])
                                for c in issues[p["id"]]],
                 slas=[e["text"] for e in by_section["sla"]],
@@ -115,46 +120,47 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
             ),
         )
 
-    def recurring(r: Row) -> RecurringIn:
+    def recurring(r: Row) -> Any:
         by_which = {x["which"]: x for x in rules[r["id"]]}
         meeting = None
         if r["meeting_start"] is not None:
-            meeting = MeetingIn.model_construct(day=r["meeting_day"], start=r["meeting_start"],
+            meeting = make("MeetingIn", day=r["meeting_day"], start=r["meeting_start"],
                                                 minutes=r["meeting_minutes"])
-        return RecurringIn.model_construct(
+        return make("RecurringIn",
             id=r["id"], kind=r["kind"], title=r["title"], description=r["description"], pipeline=r["pipeline_id"],
-            channel=r["channel"], opens=_rule(by_which["opens"]),
-            due=_rule(by_which["due"]) if "due" in by_which else None,
+            channel=r["channel"], opens=_rule(make, by_which["opens"]),
+            due=_rule(make, by_which["due"]) if "due" in by_which else None,
             assignees=r["assignees"], items=[i["text"] for i in items[r["id"]]], meeting=meeting,
             reminder=r["reminder"],
         )
 
-    return SeedIn.model_construct(
+    return cast("SeedIn", make(
+        "SeedIn",
         version=1,
-        calendar=CalendarIn.model_construct(
+        calendar=make("CalendarIn",
             timezone=cal["timezone"], holiday_country=cal["holiday_country"],
             holiday_subdivision=cal["holiday_subdivision"],
-            extra_holidays=[ExtraHoliday.model_construct(date=h["date"], name=h["name"])
+            extra_holidays=[make("ExtraHoliday", date=h["date"], name=h["name"])
                             for h in t["calendar_holidays"]],
             month_end_days=cal["month_end_days"],
         ),
         admins=[a["person_id"] for a in t["admins"]],
         announcement_channel=announcement_channel,
         incident_responders=json.loads(incident_responders or "[]"),
-        teams=[TeamIn.model_construct(id=x["id"], name=x["name"], short_name=x["short_name"], channel=x["channel"],
+        teams=[make("TeamIn", id=x["id"], name=x["name"], short_name=x["short_name"], channel=x["channel"],
                                       lead=x["lead"])
                for x in t["teams"]],
-        people=[PersonIn.model_construct(id=x["id"], name=x["name"], team=x["team_id"],
+        people=[make("PersonIn", id=x["id"], name=x["name"], team=x["team_id"],
                                          slack_user_id=x["slack_user_id"], email=x["email"])
                 for x in t["people"]],
         rotations=[
-            RotationIn.model_construct(
+            make("RotationIn",
                 id=r["id"], name=r["name"], team=r["team_id"], members=[m["person_id"] for m in members[r["id"]]],
                 anchor=r["anchor"], period_days=r["period_days"], usergroup=r["usergroup"],
-                roles=[RoleIn.model_construct(id=x["role_id"], name=x["name"], covers=x["covers"])
+                roles=[make("RoleIn", id=x["role_id"], name=x["name"], covers=x["covers"])
                        for x in roles[r["id"]]])
             for r in t["rotations"]
         ],
         pipelines=[pipeline(p) for p in t["pipelines"]],
         recurring=[recurring(r) for r in t["recurring_work"]],
-    )
+    ))

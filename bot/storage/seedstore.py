@@ -25,6 +25,7 @@ from sqlalchemy import Executable, RowMapping, Table, delete, exists, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Directory
+from bot.seed.convert import to_directory
 from bot.seed.schema import (
     PersonIn,
     PipelineIn,
@@ -33,7 +34,6 @@ from bot.seed.schema import (
     SeedIn,
     TeamIn,
 )
-from bot.seed.validate import to_directory
 from bot.storage.calendar_tokens import revoke_tokens_except
 from bot.storage.meta import get_meta, lock, set_meta
 from bot.storage.seedrows import seed_from_rows

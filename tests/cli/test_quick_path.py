@@ -1,7 +1,7 @@
 """One-shot questions (``oncall``, ``schedule``, ``runbook``, ``owners``) on a SQLite database that
-needs nothing done are answered the quick way (``bot.config_fields.quick_settings``,
+needs nothing done are answered the quick way (``bot.config_env.quick_settings``,
 ``bot.services.quick``): the same output and exit code as the usual way, without importing
-SQLAlchemy, pydantic-settings, asyncio or every holiday country. Checked by what is imported,
+SQLAlchemy, pydantic, pydantic-settings, asyncio or every holiday country. Checked by what is imported,
 not by timing (``bench/cli_bench.py`` measures the time)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PROBE = r"""
 import json, sys
 from bot.cli import main
 code = main(sys.argv[1:])
-heavy = ("sqlalchemy", "sqlalchemy.orm", "pydantic_settings", "aiosqlite", "asyncio", "alembic",
+heavy = ("sqlalchemy", "sqlalchemy.orm", "pydantic", "pydantic_settings", "aiosqlite", "asyncio", "alembic",
          "holidays.countries", "rich", "bot.storage.tables", "bot.storage.bootstrap")
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules],
                   "countries": sorted(m for m in sys.modules if m.startswith("holidays.countries."))}),
@@ -50,7 +50,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     ["runbook", "profit", "--json"],
     ["owners", "churn", "--json"],
 ])
-def test_a_one_shot_question_imports_neither_the_orm_nor_pydantic_settings(
+def test_a_one_shot_question_imports_neither_sqlalchemy_nor_pydantic(
         env: dict[str, str], tmp_path: Path, args: list[str]) -> None:
     first = subprocess.run([EXE, "oncall", "--json"], env=env, capture_output=True, text=True, cwd=tmp_path,
                            timeout=120, check=True)
