@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def parse_clock(value: str, *, allow_24: bool = False) -> int:

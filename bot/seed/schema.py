@@ -1,5 +1,5 @@
 """Pydantic models of data/seed.yaml. Shapes and local checks only; cross references are checked
-in ``bot.seed.validate`` so that every message can name where and what."""
+in ``bot.seed.validate`` (with ``bot.seed.convert.Checker``) so that every message can name where and what."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from bot.seed.clock import parse_clock
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 Id = Annotated[str, Field(pattern=_ID, min_length=1, max_length=64)]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _closest(word: str, choices: Any) -> str:
     import difflib
 
