@@ -128,6 +128,7 @@ async def open_incident(
     fallback_channel: str | None = None,
     snapshots: SnapshotSource | None = None,
     require_person: bool = False,
+    source_message: tuple[str, str] | None = None,
 ) -> Opened | Refused:
     """Open an incident on ``pipeline`` (an id of the snapshot's directory) at ``now``.
 
@@ -139,6 +140,8 @@ async def open_incident(
     (``Opened.duplicate`` for the others, with nothing sent).
     ``require_person`` (buttons, shortcuts and their form): the reporter must be a person in the
     directory (``may_open_incident``), else ``Refusal.NOT_ALLOWED``, audited, nothing opened.
+    ``source_message`` (channel, ts) of the message it was opened from (the message shortcut):
+    a reply under it linking to the incident is owed too, once (``incident:ID:source_link``).
     """
     snap = await (snapshots or snapshot_source(deps))()
     chain = chain_at(snap, pipeline, now, critical)
@@ -161,7 +164,7 @@ async def open_incident(
         await repo.add_event(session, inc.id, event)
         await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.opened",
                            subject=f"incident:{inc.id}", after=_opened_json(inc))
-        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now))
+        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now, source_message))
     state = await outbox.kick_and_wait(deps, snap, now, inc.id, level=inc.level)
     return Opened(await _load(deps.db, inc.id), delivery=state)
 

@@ -8,7 +8,10 @@ in the transaction that makes the change, under a unique key:
 - ``incident:ID:thread:WHAT``: a line in its thread (a child of the post: it waits for the ts);
 - ``incident:ID:update:WHAT``: ``chat.update`` of the incident message (a child of the post);
 - ``incident:ID:page:LEVEL:PERSON``: a page DM; ``incident:ID:channel:LEVEL:CHANNEL``: a post to
-  an owning team's channel.
+  an owning team's channel;
+- ``incident:ID:source_link``: the reply under the message an incident was opened from (the
+  message shortcut), linking to the incident message (a child of the post, in the source
+  message's own thread: ``thread_ts`` in its payload).
 
 ``deliver`` sends them (``bot.services.deliveries.Deliverer`` restricted to the owed messages:
 ``incident:`` and ``change:`` keys): the service kicks it right after the commit, and
@@ -116,8 +119,11 @@ def thread_rows(inc: Incident, target: str, what: str, line: str, now: datetime)
     ]
 
 
-def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now: datetime) -> list[dict[str, Any]]:
-    """What opening ``inc`` owes: the post, its first thread line, and the level-1 page."""
+def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now: datetime,
+                source_message: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """What opening ``inc`` owes: the post, its first thread line, the level-1 page, and for an
+    incident opened from a message (``source_message``: channel, ts) a reply under it with the
+    link to the incident message."""
     d, tz = snap.directory, snap.calendar.tz
     rows: list[dict[str, Any]] = []
     channels = post_channels(d, inc, fallback_channel)
@@ -131,6 +137,12 @@ def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now
         rows.append(_row(f"incident:{inc.id}:thread:opened", "post", channel, f"incident #{inc.id}: thread (opened)",
                          {"text": render.opened_line(d, tz, inc), "kind": "incident_thread"}, now,
                          parent_key=post_key(inc.id)))
+        if source_message is not None:
+            src_channel, src_ts = source_message
+            rows.append(_row(f"incident:{inc.id}:source_link", "post", src_channel,
+                             f"incident #{inc.id}: link under its source message",
+                             {"render": "incident_source_link", "kind": "incident_source_link",
+                              "incident": inc.id, "thread_ts": src_ts}, now, parent_key=post_key(inc.id)))
     return rows + page_rows(d, inc, inc.page, now)
 
 
@@ -203,7 +215,8 @@ class IncidentRenderers:
 
     def renderers(self) -> dict[str, Any]:
         return {"incident_message": self.message, "incident_update": self.update,
-                "incident_page": self.page, "incident_channel": self.channel}
+                "incident_page": self.page, "incident_channel": self.channel,
+                "incident_source_link": self.source_link}
 
     async def _incident(self, session: AsyncSession, row: store.DeliveryRow) -> Incident | None:
         return await repo.get_incident(session, int(row.payload["incident"]))
@@ -241,6 +254,13 @@ class IncidentRenderers:
             return None
         msg = render.channel_message(self.snap.directory, self.snap.calendar.tz, inc)
         return Rendered(msg.text, msg.blocks_json())
+
+    async def source_link(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+        inc = await self._incident(session, row)
+        if inc is None or not inc.channel or not inc.ts:
+            return None  # the incident message never went out: nothing to link to
+        link = inc.permalink or await self.port.permalink(inc.channel, inc.ts)
+        return Rendered(render.source_link_text(self.snap.directory, inc, link), None)
 
     async def after_sent(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
         """In the transaction that records ``rows`` sent: remember where incident messages went;
