@@ -442,7 +442,7 @@ class Deliverer:
                     mine = []
                     for row, channel_id, ts, _rep, _n in done:
                         if row.id in won:
-                            row.channel_id, row.ts = channel_id, ts
+                            row.channel_id, row.ts, row.sent_at = channel_id, ts, at
                             mine.append(row)
                     await self.after_sent(session, mine)
             for row, _c, _t, report, counted in done:

@@ -12,10 +12,11 @@ the result (``Opened.delivery`` / ``Acted.delivery``) says what Slack has confir
 
 Every action is audited (``bot.storage.audit``) in the transaction that applies it:
 ``incident.opened``, ``incident.acknowledged``, ``incident.escalated``,
-``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_delivered``, subject
+``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_released``, subject
 ``incident:ID``, by the person id of the Slack user who acted (their Slack user id when they are
-not in the directory; None for the bot). A press refused by the incident's state (a double click)
-changes nothing and records nothing.
+not in the directory; None for the bot); ``incident.page_delivered`` is written by the outbox in
+the transaction that records a page DM sent (only then was the person told). A press refused by
+the incident's state (a double click) changes nothing and records nothing.
 
 Who may press (issue 10 §2), checked from stored state in the transaction of the action: a click
 from Slack names the message it came from (``origin``: channel id, message ts), which must be the

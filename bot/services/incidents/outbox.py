@@ -37,6 +37,7 @@ from bot.services.deliveries import OWED_PREFIXES, Deliverer, DeliveryConfig, Re
 from bot.services.incidents.deps import Delivery, Deps
 from bot.services.scheduled.config import replica_id
 from bot.services.snapshot import Snapshot
+from bot.storage import audit
 from bot.storage import incidents as repo
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
@@ -264,9 +265,13 @@ class IncidentRenderers:
 
     async def after_sent(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
         """In the transaction that records ``rows`` sent: remember where incident messages went;
-        a page sent after the message showed it pending queues an update of the message."""
+        a page DM sent is audited (``incident.page_delivered``: only now was the person told),
+        a released queued page's thread line is owed now, and a page sent after the message
+        showed it pending queues an update of the message."""
         now = min((r.sent_at or r.created_at for r in rows), default=None)
         shown: list[tuple[int, str]] = []
+        # a page rendered to nothing (resolved before it went out) was not sent: not delivered either
+        await self._pages_delivered(session, [r for r in rows if r.payload.get("kind") == "incident_page" and r.ts])
         for r in rows:
             kind = r.payload.get("kind")
             if kind == "incident" and r.channel_id and r.ts:
@@ -293,6 +298,28 @@ class IncidentRenderers:
                                {"render": "incident_update", "kind": "incident_update", "incident": incident_id},
                                now, parent_key=post_key(incident_id)))
         await store.add_deliveries(session, queued)
+
+    async def _pages_delivered(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
+        d = self.snap.directory
+        queued: list[dict[str, Any]] = []
+        for r in rows:
+            p, at = r.payload, r.sent_at or r.created_at
+            incident_id, level, person = int(p["incident"]), int(p["level"]), str(p["person"])
+            page = Page(level, PageKind.PERSON, str(p.get("label") or ""), person, repo.parse_slot(p.get("slot")))
+            await audit.record(session, at=at, actor=None, action="incident.page_delivered",
+                               subject=f"incident:{incident_id}",
+                               after={"page": {"level": level, "person": person, "label": page.label,
+                                               "slot": p.get("slot")},
+                                      "key": r.key, "channel": r.channel_id, "ts": r.ts, "attempts": r.attempts,
+                                      "queued": bool(p.get("released"))})
+            post = await post_delivery(session, incident_id) if p.get("released") else None
+            if post is not None:
+                queued.append(_row(f"incident:{incident_id}:thread:delivered:{level}", "post", post.target,
+                                   f"incident #{incident_id}: thread (delivered:{level})",
+                                   {"text": render.delivered_line(d, page), "kind": "incident_thread"}, at,
+                                   parent_key=post_key(incident_id)))
+        if queued:
+            await store.add_deliveries(session, queued)
 
     async def permalinks(self, db: Database) -> None:
         """Fetch the permalinks of the incident messages posted by this run."""
