@@ -7,10 +7,14 @@ signature is checked, and no connection may hold the server for long.
   it. Refusals are ``Refused(status, reason)``: 401 unsigned or badly signed, 400 malformed after
   verification, 408 too slow, 413 too big. A refusal logs one line with no body and no header.
 - ``ConnectionGuard`` is the server's protocol factory: at most ``max_connections`` open
-  connections (when full, one is closed for the new one: first those that never completed a
-  request, the slowest to deliver one first, then idle ones; if every connection is busy the new
-  one is closed),
-  and a connection that started a request must deliver it whole within ``read_timeout`` seconds.
+  connections, and a connection that started a request must deliver it whole within
+  ``read_timeout`` seconds. When full, one connection is closed for the new one, by how much it
+  has proven (``GuardedHandler.trust``): first those that never had a request succeed (junk
+  answered 401, slow senders, newcomers; the slowest to deliver a request first, then the longest
+  idle), then those whose only successes were unsigned (a health probe, a calendar feed), and
+  only then an idle connection that carried a request Slack's signature verified (Slack and real
+  clients keep their connections alive: they are the last to go, never in the middle of a
+  request). If no connection may go, the new one is closed.
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ async def verified_request(request: web.Request, signing_secret: str, now: float
     if guarded is not None:
         guarded.started()
     _check_signature(signing_secret.encode(), str(timestamp), str(signature), body)
+    if guarded is not None:
+        guarded.verified += 1  # a proven Slack connection: evicted last (``ConnectionGuard``)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -168,8 +174,16 @@ class GuardedHandler(RequestHandler):
     reading_since: float | None = None  # first byte of a request not yet handed to a handler
     idle_since: float = 0.0
     busy: bool = False
-    served: int = 0  # requests answered on this connection: a proven client, evicted last
+    served: int = 0  # requests answered on this connection
+    succeeded: int = 0  # of them, answered with a success (< 400)
+    verified: int = 0  # of them, carried a valid Slack signature
     _deadline: asyncio.TimerHandle | None = None
+
+    @property
+    def trust(self) -> int:
+        """2: a request on it passed Slack's signature check; 1: it was answered a success without
+        one (a health probe, a calendar feed); 0: neither (junk, a slow sender, a newcomer)."""
+        return 2 if self.verified else (1 if self.succeeded else 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -194,8 +208,10 @@ class GuardedHandler(RequestHandler):
         self.busy = True
         self._disarm()
 
-    def finished(self) -> None:
+    def finished(self, ok: bool = False) -> None:
+        """A request was answered (``ok``: with a success); the connection waits for the next."""
         self.served += 1
+        self.succeeded += ok
         self.busy = False
         self.reading_since = None
         self.idle_since = time.monotonic()
@@ -255,16 +271,17 @@ class ConnectionGuard:
         self.open.discard(handler)
 
     def _victim(self) -> GuardedHandler | None:
-        """Not busy; a connection that never completed a request before one that did (Slack keeps
-        its connections alive), then one in the middle of a request before an idle one, oldest
-        first."""
-        candidates = [h for h in self.open if not h.busy]
+        """The connection to close for a newcomer: never a busy one nor a verified one in the
+        middle of a request; the least trusted first (``GuardedHandler.trust``); within a level,
+        one slow to deliver a request (the slowest first) before an idle one (the longest idle
+        first)."""
+        candidates = [h for h in self.open if not h.busy and not (h.verified and h.reading_since is not None)]
         if not candidates:
             return None
 
-        def rank(h: GuardedHandler) -> tuple[bool, bool, float]:
+        def rank(h: GuardedHandler) -> tuple[int, bool, float]:
             since = h.reading_since
-            return h.served > 0, since is None, since if since is not None else h.idle_since
+            return h.trust, since is None, since if since is not None else h.idle_since
 
         return min(candidates, key=rank)
 
@@ -280,12 +297,14 @@ async def track_requests(request: web.Request, handler: Any) -> web.StreamRespon
     guarded = handler_of(request)
     if guarded is not None and request.method != "POST":
         guarded.started()
+    ok = False
     try:
         response: web.StreamResponse = await handler(request)
+        ok = response.status < 400
         return response
     finally:
         if guarded is not None:
-            guarded.finished()
+            guarded.finished(ok)
 
 
 class GuardedSite(web.TCPSite):
