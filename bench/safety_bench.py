@@ -88,6 +88,10 @@ async def serve(database_url: str, log_path: str) -> None:
         await site.start()
         print(runner.addresses[0][1], flush=True)
         await stop.wait()
+        guard = site.guard
+        if guard is not None:
+            print(json.dumps({"evicted": guard.evicted_by_trust, "refused": guard.refused,
+                              "expired": guard.expired}), flush=True)
         await runner.cleanup()
         await context_of(app).cache.close()
         await close_client(client)
@@ -107,7 +111,16 @@ async def measure(url: str, requests: int) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     kinds: dict[str, int] = {}
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY), trust_env=False) as session:
+    opened = 0
+
+    async def counted(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(counted)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY), trust_env=False,
+                                     trace_configs=[trace]) as session:
 
         async def worker(n: int) -> None:
             nonlocal errors
@@ -129,6 +142,8 @@ async def measure(url: str, requests: int) -> tuple[list[float], int]:
         await asyncio.gather(*(worker(requests // CONCURRENCY) for _ in range(CONCURRENCY)))
     if kinds:
         print(f"  errors seen by the measuring client: {kinds}")
+    if opened > CONCURRENCY:  # keep-alive: 10 connections, unless the server closed some
+        print(f"  the measuring client opened {opened} connections (the server closed {opened - CONCURRENCY})")
     return latencies, errors
 
 
@@ -246,9 +261,11 @@ def run(requests: int) -> None:
         finally:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                rest, _ = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                rest = ""
+        guard = json.loads(rest.strip().splitlines()[-1]) if rest.strip() else {}
     print(f"signed /oncall at {CONCURRENCY} concurrent, {requests} requests each run")
     print(f"  quiet:        p50 {pct(quiet, 0.5):7.2f} ms  p99 {pct(quiet, 0.99):7.2f} ms  errors {quiet_errors}")
     print(f"  under attack: p50 {pct(latencies, 0.5):7.2f} ms  p99 {pct(latencies, 0.99):7.2f} ms  errors {errors}")
@@ -258,6 +275,10 @@ def run(requests: int) -> None:
     print(f"server RSS {rss_before / 1024:.1f} MB -> {rss_after / 1024:.1f} MB "
           f"(+{(rss_after - rss_before) / 1024:.1f} MB); log +{log_after - log_before:,} bytes "
           f"({(log_after - log_before) / (JUNK + SLOW):.0f} B per bad request); /metrics {metrics:,} bytes")
+    if guard:
+        low, unsigned, verified = guard["evicted"]
+        print(f"connections closed for newcomers: {low} unproven, {unsigned} with unsigned successes, "
+              f"{verified} verified; newcomers refused {guard['refused']}; cut at the read deadline {guard['expired']}")
     print(f"total {took:.1f} s")
 
 

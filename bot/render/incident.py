@@ -255,6 +255,15 @@ def thread_line(d: Directory, tz: ZoneInfo, change: Change) -> str:
     raise ValueError(f"no thread line for {event.kind}")
 
 
+def source_link_text(d: Directory, inc: Incident, permalink: str | None) -> str:
+    """The reply under a message an incident was opened from (the message shortcut): a link to
+    the incident message, else its channel."""
+    name = pipeline_name(d, inc.pipeline)
+    if permalink:
+        return f"Incident opened: <{permalink}|{name}>"
+    return f"Incident opened: {name} in <#{inc.channel}>" if inc.channel else f"Incident #{inc.id} opened: {name}"
+
+
 def delivered_line(d: Directory, page: Page) -> str:
     """The thread line when a queued page goes out."""
     return f"Queued page sent: {_who(d, page)} paged (level {page.level}, {_page_role(d, page)})"

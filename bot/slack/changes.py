@@ -93,9 +93,10 @@ class Changes:
 
     def changed(self, snap: Snapshot, result: Applied | Cancelled, now: datetime) -> None:
         """After a change: the next answer reads the data again (it shows the change at once), and
-        the people affected get their DMs after the answer (not in the way of it)."""
+        the people affected get their DMs (written to the outbox with the change) after the answer,
+        not in the way of it."""
         self.ctx.cache.invalidate()
-        work = svc.queue_change_dms(self.deps, snap.directory, result, now)
+        work = svc.send_change_dms(self.deps, result.record.id, now)
         self.deps.background.spawn(self._quiet(work, "change DMs"), name="change_dms")
 
     async def _quiet(self, work: Awaitable[Any], what: str) -> None:
@@ -115,7 +116,7 @@ class Changes:
         answered = await svc.answer_change(self.deps.db, snap, command, self.person(snap, slack_user), now,
                                            extra_admins=self.admins,
                                            base_url=svc.public_base_url(self.deps.settings),
-                                           source_key=source_key)
+                                           source_key=source_key, queue_dms=True)
         if answered.done is not None:
             self.changed(snap, answered.done, now)
         return answered.message, answered.outcome
@@ -256,7 +257,7 @@ class Changes:
         view_id = (body.get("view") or {}).get("id")
         key = f"view:{view_id}" if view_id else None
         task = self.deps.background.spawn(svc.apply_change(self.deps.db, read, now, extra_admins=self.admins,
-                                                           source_key=key), name="change_form")
+                                                           source_key=key, queue_dms=True), name="change_form")
         done, _ = await asyncio.wait({task}, timeout=INLINE_SECONDS)
         if task not in done:
             await ack()

@@ -7,10 +7,14 @@ signature is checked, and no connection may hold the server for long.
   it. Refusals are ``Refused(status, reason)``: 401 unsigned or badly signed, 400 malformed after
   verification, 408 too slow, 413 too big. A refusal logs one line with no body and no header.
 - ``ConnectionGuard`` is the server's protocol factory: at most ``max_connections`` open
-  connections (when full, one is closed for the new one: first those that never completed a
-  request, the slowest to deliver one first, then idle ones; if every connection is busy the new
-  one is closed),
-  and a connection that started a request must deliver it whole within ``read_timeout`` seconds.
+  connections, and a connection that started a request must deliver it whole within
+  ``read_timeout`` seconds. When full, one connection is closed for the new one, by how much it
+  has proven (``GuardedHandler.trust``): first those that never had a request succeed (junk
+  answered 401, slow senders, newcomers; the one stuck the longest first, reading a request or
+  idle), then those whose only successes were unsigned (a health probe, a calendar feed), and
+  only then an idle connection that carried a request Slack's signature verified (Slack and real
+  clients keep their connections alive: they are the last to go, never in the middle of a
+  request). If no connection may go, the new one is closed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +42,8 @@ IDLE_TIMEOUT_SECONDS = 75.0  # a keep-alive connection with no request in flight
 MAX_CONNECTIONS = 256
 MAX_SKEW_SECONDS = 5 * 60
 BACKLOG = 1024  # connections the kernel holds for accept(): a burst is queued, not dropped (SYN retry: 1 s)
+ACCEPT_BATCH = 32  # connections taken from that queue per event-loop turn: a burst of connections
+# (asyncio takes up to its backlog at once) does not stall the requests already being served
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,8 @@ async def verified_request(request: web.Request, signing_secret: str, now: float
     if guarded is not None:
         guarded.started()
     _check_signature(signing_secret.encode(), str(timestamp), str(signature), body)
+    if guarded is not None:
+        guarded.verified += 1  # a proven Slack connection: evicted last (``ConnectionGuard``)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -168,8 +177,16 @@ class GuardedHandler(RequestHandler):
     reading_since: float | None = None  # first byte of a request not yet handed to a handler
     idle_since: float = 0.0
     busy: bool = False
-    served: int = 0  # requests answered on this connection: a proven client, evicted last
+    served: int = 0  # requests answered on this connection
+    succeeded: int = 0  # of them, answered with a success (< 400)
+    verified: int = 0  # of them, carried a valid Slack signature
     _deadline: asyncio.TimerHandle | None = None
+
+    @property
+    def trust(self) -> int:
+        """2: a request on it passed Slack's signature check; 1: it was answered a success without
+        one (a health probe, a calendar feed); 0: neither (junk, a slow sender, a newcomer)."""
+        return 2 if self.verified else (1 if self.succeeded else 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -194,8 +211,10 @@ class GuardedHandler(RequestHandler):
         self.busy = True
         self._disarm()
 
-    def finished(self) -> None:
+    def finished(self, ok: bool = False) -> None:
+        """A request was answered (``ok``: with a success); the connection waits for the next."""
         self.served += 1
+        self.succeeded += ok
         self.busy = False
         self.reading_since = None
         self.idle_since = time.monotonic()
@@ -230,6 +249,8 @@ class ConnectionGuard:
         self.read_timeout = read_timeout
         self.open: set[GuardedHandler] = set()
         self.evicted = 0
+        self.evicted_by_trust = [0, 0, 0]  # closed for a newcomer, by ``GuardedHandler.trust``
+        self.refused = 0  # newcomers closed because no connection could go
         self.expired = 0
 
     def __call__(self) -> GuardedHandler:
@@ -242,9 +263,11 @@ class ConnectionGuard:
             victim = self._victim()
             self.evicted += 1
             if victim is None:  # everyone is busy with a request: the newcomer waits outside
+                self.refused += 1
                 if handler.transport is not None:
                     handler.transport.close()
                 return
+            self.evicted_by_trust[victim.trust] += 1
             victim.force_close()
             if victim.transport is not None:
                 victim.transport.close()
@@ -255,16 +278,18 @@ class ConnectionGuard:
         self.open.discard(handler)
 
     def _victim(self) -> GuardedHandler | None:
-        """Not busy; a connection that never completed a request before one that did (Slack keeps
-        its connections alive), then one in the middle of a request before an idle one, oldest
-        first."""
-        candidates = [h for h in self.open if not h.busy]
+        """The connection to close for a newcomer: never a busy one nor a verified one in the
+        middle of a request; the least trusted first (``GuardedHandler.trust``); within a level,
+        the one that has held its place without progress the longest: reading one request since
+        long ago (a slow sender) or idle since long ago. A connection whose request arrived a
+        moment ago and waits for its turn is not slow: it goes last within its level."""
+        candidates = [h for h in self.open if not h.busy and not (h.verified and h.reading_since is not None)]
         if not candidates:
             return None
 
-        def rank(h: GuardedHandler) -> tuple[bool, bool, float]:
+        def rank(h: GuardedHandler) -> tuple[int, float]:
             since = h.reading_since
-            return h.served > 0, since is None, since if since is not None else h.idle_since
+            return h.trust, since if since is not None else h.idle_since
 
         return min(candidates, key=rank)
 
@@ -280,12 +305,14 @@ async def track_requests(request: web.Request, handler: Any) -> web.StreamRespon
     guarded = handler_of(request)
     if guarded is not None and request.method != "POST":
         guarded.started()
+    ok = False
     try:
         response: web.StreamResponse = await handler(request)
+        ok = response.status < 400
         return response
     finally:
         if guarded is not None:
-            guarded.finished()
+            guarded.finished(ok)
 
 
 class GuardedSite(web.TCPSite):
@@ -305,4 +332,10 @@ class GuardedSite(web.TCPSite):
             raise RuntimeError("runner.setup() first")
         self.guard = ConnectionGuard(server, max_connections=self.max_connections, read_timeout=self.read_timeout)
         self._server = await asyncio.get_running_loop().create_server(
-            self.guard, self._host, self._port, backlog=BACKLOG, reuse_address=self._reuse_address)
+            self.guard, self._host, self._port, backlog=ACCEPT_BATCH, reuse_address=self._reuse_address)
+        for wrapped in self._server.sockets:  # the kernel's queue stays long; asyncio accepts in small batches
+            raw = socket.socket(fileno=wrapped.fileno())
+            try:
+                raw.listen(BACKLOG)
+            finally:
+                raw.detach()  # the server keeps the socket

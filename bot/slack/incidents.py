@@ -129,7 +129,8 @@ def start_incident(
     An unknown pipeline is answered with "did you mean" (nothing opened). Otherwise the incident
     is opened in a background task (``source_key``, e.g. the trigger id, makes a retried request
     open it once) and ``reply`` tells the reporter where it is. ``source_message`` (channel, ts) of
-    a message the incident was opened from gets a thread reply linking to the incident.
+    a message the incident was opened from gets a thread reply linking to the incident, owed
+    through the outbox with the incident itself (sent once, retried until Slack takes it).
     """
     found = resolve_pipeline(snapshot, command.pipeline)
     if isinstance(found, NotFound):
@@ -142,7 +143,7 @@ def start_incident(
         opened = await svc.open_incident(
             deps, found.id, command.summary, command.critical, user, now,
             source_key=source_key, fallback_channel=channel, snapshots=ctx.cache.get,
-            require_person=require_person,
+            require_person=require_person, source_message=source_message,
         )
         if isinstance(opened, Refused):
             ctx.metrics.count_command("incident:open", "user_error", time.perf_counter() - started)
@@ -156,13 +157,6 @@ def start_incident(
         await reply(_note(render.opened_reply(snapshot.directory, inc, posted=state.posted,
                                               post_target=state.post_target, post_failed=state.post_failed,
                                               paged=state.paged)))
-        if source_message is not None and inc.permalink:
-            src_channel, src_ts = source_message
-            try:
-                await deps.client.chat_postMessage(channel=src_channel, thread_ts=src_ts,
-                                                   text=f"Incident opened: <{inc.permalink}|{found.name}>")
-            except (SlackApiError, SlackClientError) as exc:
-                log.info("could not link the incident from the source message: %s", exc)
 
     deps.background.spawn(guarded(work(), body=body or {}, reply=reply, metrics=ctx.metrics), name="incident:open")
     severity = "critical " if command.critical else ""

@@ -17,7 +17,10 @@ Action names are dotted, ``area.what``; the subject names the thing acted on:
 - incidents (``bot.services.incidents``), subject ``incident:ID``: ``incident.opened``,
   ``incident.acknowledged``, ``incident.escalated`` (before/after: level, chain length and the
   page: whom it paged or queued, or which channels), ``incident.auto_escalated`` (actor None),
-  ``incident.resolved``, ``incident.page_delivered`` (a queued page sent, actor None);
+  ``incident.resolved``, ``incident.page_released`` (a queued page's time came: it became a page
+  and its DM is owed, actor None), ``incident.page_delivered`` (a page DM Slack took, recorded
+  with the delivery itself, at the instant it was sent: the page, the delivery key, channel and
+  ts; ``queued``: a released queued page; actor None);
 - checklists (``bot.services.scheduled``), subject ``checklist:KEY``: ``checklist.opened``
   (actor None), ``checklist.ticked`` / ``checklist.unticked`` (one per item, before/after its
   state), ``checklist.refused`` (a tick by someone who may not), ``checklist.completed``,

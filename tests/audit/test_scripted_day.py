@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,14 @@ async def test_the_audit_trail_of_a_scripted_day(db: Database, deps: SlackDeps) 
         "1:thread:opened", "1:thread:resolved:2", "1:update:acknowledged:1", "1:update:escalated:2",
         "1:update:paged:de1", "1:update:paged:fin2", "1:update:resolved:2",
     ]  # fmt: skip
-    entries = [e for e in everything if e not in owed]
+    # each page DM is recorded delivered when Slack took it (a little after its action)
+    delivered = [e for e in everything if e.action == "incident.page_delivered"]
+    assert [(e.actor, e.subject, e.after["page"]["person"], e.after["key"]) for e in delivered] == [
+        (None, f"incident:{day.incident}", "fin2", "incident:1:page:1:fin2"),
+        (None, f"incident:{day.incident}", "de1", "incident:1:page:2:de1")]
+    for entry, action_at in zip(delivered, (at(10), at(10, 6)), strict=True):
+        assert timedelta(0) <= entry.at - action_at < timedelta(seconds=30)
+    entries = [e for e in everything if e not in owed and e not in delivered]
     change, inc, close = f"change:{day.change}", f"incident:{day.incident}", f"checklist:{CLOSE}"
     assert [(e.at, e.actor, e.action, e.subject) for e in entries] == [
         (at(8), "fin2", "change.override", change),
@@ -163,8 +171,9 @@ async def test_the_audit_trail_of_a_scripted_day(db: Database, deps: SlackDeps) 
     # the trail by subject: one incident's story
     async with db.sessions() as session:
         story = await audit.entries(session, subject=f"incident:{day.incident}")
-    assert [e.action for e in story] == ["incident.opened", "incident.acknowledged", "incident.refused",
-                                         "incident.escalated", "incident.resolved"]
+    assert [e.action for e in story] == ["incident.opened", "incident.page_delivered", "incident.acknowledged",
+                                         "incident.refused", "incident.escalated", "incident.page_delivered",
+                                         "incident.resolved"]
 
 
 @pytest.fixture
@@ -192,7 +201,7 @@ async def test_the_audit_command_filters_by_person_and_time(
 ) -> None:
     day = await play_the_day(db, deps)
     every = await audit_cli(capsys)
-    assert len(every) == 19 + 12  # 12: the incident's owed messages, each sent once (the trail's test)
+    assert len(every) == 19 + 12 + 2  # 12: the incident's owed messages, each sent once; 2 pages delivered
     # in time order (an owed message is recorded when the background send ends, so ids may interleave)
     assert [e["at"] for e in every] == sorted(str(e["at"]) for e in every)
     assert len({e["id"] for e in every}) == len(every)
@@ -219,4 +228,4 @@ async def test_the_audit_command_filters_by_person_and_time(
     assert [e["action"] for e in last] == ["checklist.ticked", "checklist.ticked", "checklist.completed"]
     assert await audit_cli(capsys, "--who", "fin2", "--since", "2026-12-01T11:01") == []
     incidents = await audit_cli(capsys, "--action", "incident.", "--since", "2026-12-01T10:06")
-    assert [e["action"] for e in incidents] == ["incident.escalated", "incident.resolved"]
+    assert [e["action"] for e in incidents] == ["incident.escalated", "incident.page_delivered", "incident.resolved"]

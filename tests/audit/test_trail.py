@@ -55,26 +55,37 @@ async def test_automatic_escalations_and_a_queued_page(db: Database, deps: Slack
     assert len(tries) >= 2 and len(sent) == len(tries) - 1  # the failed try, then once
 
     night_story = await trail(db, subject=f"incident:{opened.incident.id}")
-    assert [(e.at, e.actor, e.action) for e in night_story] == [
-        (night, REPORTER, "incident.opened"),
-        (night + timedelta(minutes=15), None, "incident.auto_escalated"),
+    # each page DM is recorded delivered when Slack took it (the outbox's instant: a little after)
+    assert [(e.actor, e.action) for e in night_story] == [
+        (REPORTER, "incident.opened"), (None, "incident.page_delivered"),
+        (None, "incident.auto_escalated"), (None, "incident.page_delivered"),
     ]
-    auto = night_story[1]
+    assert [e.at for e in night_story[::2]] == [night, night + timedelta(minutes=15)]
+    for action, delivered in zip(night_story[::2], night_story[1::2], strict=True):
+        assert timedelta(0) <= delivered.at - action.at < timedelta(seconds=30)
+    assert [(e.after["page"]["person"], e.after["page"]["level"], e.after["queued"]) for e in night_story[1::2]] == [
+        ("de1", 1, False), ("fin2", 2, False)]
+    auto = night_story[2]
     assert (auto.before["level"], auto.after["level"]) == (1, 2)
     assert (auto.before["page"]["person"], auto.after["page"]["person"]) == ("de1", "fin2")
     assert auto.after["next_auto_at"] == (night + timedelta(minutes=30)).isoformat()
 
-    # the page is recorded once, when it became a page (its DM's tries are the outbox's)
+    # the page is released once, when it became a page; delivered once, when its DM went out
+    # (the retry after the failed first try, at 09:02), not when it was handed to the outbox
     weekend = await trail(db, subject=f"incident:{queued.incident.id}")
-    assert [(e.at, e.actor, e.action) for e in weekend] == [
-        (saturday, "de2", "incident.opened"),
-        (ny(2026, 11, 30, 9), None, "incident.page_delivered"),
+    assert [(e.actor, e.action) for e in weekend] == [
+        ("de2", "incident.opened"), (None, "incident.page_released"), (None, "incident.page_delivered"),
     ]
+    assert [e.at for e in weekend[:2]] == [saturday, ny(2026, 11, 30, 9)]
+    assert ny(2026, 11, 30, 9, 2) <= weekend[2].at < ny(2026, 11, 30, 9, 3)
     assert weekend[0].after["page"]["kind"] == "queued"
     assert weekend[0].after["page"]["due"] == ny(2026, 11, 30, 9).isoformat()
-    delivered = weekend[1]
-    assert (delivered.before["page"]["kind"], delivered.after["page"]["kind"]) == ("queued", "person")
-    assert delivered.after["page"]["person"] == "de1"
+    released, delivered = weekend[1], weekend[2]
+    assert (released.before["page"]["kind"], released.after["page"]["kind"]) == ("queued", "person")
+    assert released.after["page"]["person"] == "de1"
+    assert delivered.after["page"]["person"] == "de1" and delivered.after["queued"] is True
+    assert delivered.after["key"] == f"incident:{queued.incident.id}:page:1:de1" and delivered.after["ts"]
+    assert delivered.after["attempts"] == 2
 
 
 async def test_checklist_follow_ups_and_failed_and_expired_deliveries(
@@ -180,9 +191,10 @@ async def test_an_action_and_its_entry_commit_or_roll_back_together(
     now = await incidents_svc.get_incident(db, inc)
     assert now is not None and now.status == Status.OPEN
     assert [e.kind for e in await incidents_svc.events_of(db, inc)] == ["opened"]
-    assert [e.action for e in await trail(db, "incident.")] == ["incident.opened"]
+    assert [e.action for e in await trail(db, "incident.")] == ["incident.opened", "incident.page_delivered"]
     assert (await incidents_svc.acknowledge(deps, inc, FIN2, at(10, 5))).applied
-    assert [e.action for e in await trail(db, "incident.")] == ["incident.opened", "incident.acknowledged"]
+    assert [e.action for e in await trail(db, "incident.")] == [
+        "incident.opened", "incident.page_delivered", "incident.acknowledged"]
 
     # a checklist tick likewise
     ticker = ticker_for(db, deps, "profit-month-close")

@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 
 from bot.clock import fixed_clock
 from bot.config import Settings
+from bot.render import incident as render
 from bot.services import incidents as svc
 from bot.slack.app import build_app
 from bot.slack.client import NOT_IDEMPOTENT, close_client, make_client, retry_handlers
 from bot.slack.context import context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.server import EVENTS_PATH, build_web_app
+from bot.storage import audit
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 from bot.storage.db import is_unavailable
@@ -225,3 +227,48 @@ async def test_a_database_that_refuses_connections_is_an_outage() -> None:
         assert is_unavailable(raised.value)
     finally:
         await engine.dispose()
+
+
+async def test_the_page_is_recorded_delivered_when_slack_took_the_dm_not_when_it_was_queued(
+    slow_bot: RunningBot,
+) -> None:
+    async def delivered() -> list[audit.AuditEntry]:
+        async with b.deps.db.sessions() as session:
+            return await audit.entries(session, actions=["incident.page_delivered"])
+
+    b = slow_bot
+    # the post goes out; every try of the page DM fails until Slack recovers
+    to_fin2 = (FIN2, b.slack.dm_channel(FIN2))
+    fault = b.slack.fail_next("chat.postMessage", 500, times=1000, where=lambda c: c.params.get("channel") in to_fin2)
+    await report_incident(b, critical=False)
+    text = reply_text(b)
+    assert text.startswith("Incident opened") and f"paging <@{FIN2}> (pending)." in text
+    assert "was notified" not in text
+    assert await delivered() == []  # queued in the outbox is not delivered
+    assert (await statuses(b.deps.db, 1))["incident:1:page:1:fin2"] == "failed"
+    [message] = top_level(b)
+    assert f"On call: <@{FIN2}> (page pending)" in str(message["blocks"])
+    state = await svc.delivery_state(b.deps.db, 1, level=1)
+    assert state.posted and not state.paged
+
+    await svc.run_periodic(b.deps, NOW + timedelta(minutes=1))  # Slack still down: still not delivered
+    assert await delivered() == [] and dms(b, FIN2) == []
+
+    fault.times = 0  # Slack recovers
+    await svc.run_periodic(b.deps, NOW + timedelta(minutes=5))
+    [page] = dms(b, FIN2)
+    [entry] = await delivered()
+    assert entry.subject == "incident:1" and entry.actor is None
+    assert NOW + timedelta(minutes=5) <= entry.at < NOW + timedelta(minutes=6)  # when it was sent
+    assert entry.after["page"]["person"] == "fin2" and entry.after["ts"] == page["ts"]
+    assert entry.after["attempts"] >= 3 and entry.after["queued"] is False
+    state = await svc.delivery_state(b.deps.db, 1, level=1)
+    assert state.paged  # what the reporter's "was notified" rests on, now true
+    inc = await svc.get_incident(b.deps.db, 1)
+    assert inc is not None
+    snap = await context_of(b.app).cache.get()
+    assert f"<@{FIN2}> was notified." in render.opened_reply(snap.directory, inc, paged=state.paged)
+    updated = b.slack.find_message(PROFIT, message["ts"])  # the message no longer says pending
+    assert updated is not None and f"On call: <@{FIN2}> (paged)" in str(updated["blocks"])
+    await svc.run_periodic(b.deps, NOW + timedelta(minutes=30))
+    assert len(dms(b, FIN2)) == 1 and len(await delivered()) == 1  # once

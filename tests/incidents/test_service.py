@@ -208,9 +208,14 @@ async def test_a_failed_queued_page_is_retried(deps: SlackDeps, workspace: FakeS
                         where=lambda c: c.params.get("channel") == DE1)
     assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 0)) == 1  # handed to the outbox
     assert dms(workspace, DE1) == []  # the DM failed: retried with backoff, not dropped
+    growth, ts = CHANNELS["data-growth"], opened.incident.ts
+    assert ts is not None
+    # the thread does not say the page went out before it did
+    assert not any("Queued page sent" in m["text"] for m in workspace.thread(growth, ts))
     assert await svc.deliver_queued_pages(deps, local(2026, 11, 30, 9, 1)) == 0  # claimed once
     await svc.run_periodic(deps, local(2026, 11, 30, 9, 1))
     assert len(dms(workspace, DE1)) == 1
+    assert workspace.thread(growth, ts)[-1]["text"] == f"Queued page sent: <@{DE1}> paged (level 1, DE R1)"
 
 
 async def test_critical_incident_auto_escalates_to_the_end(deps: SlackDeps, workspace: FakeSlack) -> None:

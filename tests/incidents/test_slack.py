@@ -14,6 +14,7 @@ from bot.core.incident import PageKind
 from bot.render import incident as render
 from bot.render.ids import Action, Callback
 from bot.services import incidents as svc
+from bot.storage import scheduled as store
 from tests.slack.harness import NOW, RunningBot
 from tests.support import payloads as p
 from tests.support.signing import (
@@ -207,8 +208,8 @@ async def test_runbook_button_opens_the_modal_prefilled(incident_bot: RunningBot
     assert select["initial_option"]["value"] == "growth"
 
 
-async def test_message_shortcut_then_submission_opens_the_incident(incident_bot: RunningBot) -> None:
-    b = incident_bot
+async def shortcut_and_submit(b: RunningBot) -> str:
+    """The message shortcut on a message, then its form submitted as prefilled; the message's ts."""
     source_ts = b.slack.add_message(p.CHANNEL_ID, "kafka lag: clickstream events are delayed since 9am")
     trigger = b.slack.new_trigger_id()
     status, _ = await b.sim.post(b.events_url, message_shortcut_body(
@@ -230,6 +231,12 @@ async def test_message_shortcut_then_submission_opens_the_incident(incident_bot:
         Callback.OPEN_INCIDENT_MODAL, values, private_metadata=view["private_metadata"], user_id=DE1))
     assert status == 200 and not answer  # closes the modal
     await b.settle()
+    return source_ts
+
+
+async def test_message_shortcut_then_submission_opens_the_incident(incident_bot: RunningBot) -> None:
+    b = incident_bot
+    source_ts = await shortcut_and_submit(b)
     engagement = CHANNELS["data-engagement"]
     [message] = b.slack.messages_in(engagement, include_replies=False)
     assert "Engagement" in flat(message) and "Delayed or lost clickstream data due to Kafka outages." in flat(message)
@@ -239,6 +246,27 @@ async def test_message_shortcut_then_submission_opens_the_incident(incident_bot:
     assert link["text"].startswith("Incident opened: <https://")
     [note] = [e for e in b.slack.ephemerals if e["user"] == DE1]
     assert "Incident opened" in note["text"]
+
+
+async def test_the_source_message_link_is_owed_through_the_outbox_and_sent_once(incident_bot: RunningBot) -> None:
+    b = incident_bot
+    # Slack fails the reply under the source message: it stays owed and goes out once, later
+    b.slack.fail_next("chat.postMessage", 500, where=lambda c: c.params.get("channel") == p.CHANNEL_ID)
+    source_ts = await shortcut_and_submit(b)
+    assert b.slack.thread(p.CHANNEL_ID, source_ts)[1:] == []
+    [engagement_post] = b.slack.messages_in(CHANNELS["data-engagement"], include_replies=False)
+    async with b.deps.db.sessions() as session:
+        [row] = await store.deliveries_with_prefix(session, "incident:1:source_link")
+    assert (row.status, row.target, row.payload["thread_ts"]) == ("failed", p.CHANNEL_ID, source_ts)
+    await svc.run_periodic(b.deps, NOW + timedelta(minutes=1))
+    [link] = b.slack.thread(p.CHANNEL_ID, source_ts)[1:]
+    permalink = (f"https://{b.slack.team_domain}.slack.com/archives/{CHANNELS['data-engagement']}"
+                 f"/p{engagement_post['ts'].replace('.', '')}")
+    assert link["text"] == f"Incident opened: <{permalink}|Engagement>"
+    assert link["metadata"]["event_payload"]["key"] == "incident:1:source_link"
+    for minutes in (2, 10, 60):
+        await svc.run_periodic(b.deps, NOW + timedelta(minutes=minutes))
+    assert len(b.slack.thread(p.CHANNEL_ID, source_ts)) == 2  # the message and one link
 
 
 async def test_modal_errors_are_shown_in_the_modal(incident_bot: RunningBot) -> None:

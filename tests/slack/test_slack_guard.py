@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -228,3 +228,75 @@ async def test_a_proven_keep_alive_client_is_not_the_one_evicted(guarded_url: tu
         assert max(h.served for h in site.guard.open) >= 2  # the same connection answered again
     for _, writer in slow:
         writer.close()
+
+
+def _signed_request(host: str) -> tuple[bytes, bytes]:
+    """A signed ``/oncall engagement`` as raw HTTP/1.1 (keep-alive): (head, body)."""
+    body = slash_command_body("/oncall", "engagement")
+    data = body.encode() if isinstance(body, str) else body
+    headers = {**sign(body, TEST_SIGNING_SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+    head = f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(data)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode(), data
+
+
+async def _response_status(reader: asyncio.StreamReader) -> int:
+    """Read one whole response (a Content-Length body); its status."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    lines = head.decode().split("\r\n")
+    length = next((int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0)
+    await asyncio.wait_for(reader.readexactly(length), 5)
+    return int(lines[0].split()[1])
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the server run until ``condition`` holds (a few event-loop turns; fails after 5 s)."""
+    async with asyncio.timeout(5):
+        while True:  # server state, with no event to wait on
+            if condition():
+                return
+            await asyncio.sleep(0)
+
+
+async def _junk_keep_alive(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that got a 401 for an unsigned request and stays open (keep-alive)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n".encode())
+    await writer.drain()
+    assert await _response_status(reader) == 401
+    return reader, writer
+
+
+@pytest.mark.parametrize("mid_request", [False, True], ids=["idle", "in the middle of a request"])
+async def test_a_verified_keep_alive_connection_outlives_junk_answered_401(
+    guarded_url: tuple[str, GuardedSite], mid_request: bool
+) -> None:
+    """Under attack the junk clients are answered too (401) and keep their connections: having
+    been answered proves nothing. The connection that carried a signed request is not the one
+    evicted for newcomers, idle or halfway through its next request (bench/safety_bench.py saw
+    its measuring client's connections reset)."""
+    url, site = guarded_url
+    guard = site.guard
+    assert guard is not None
+    guard.read_timeout = 60.0
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head, body = _signed_request(host)
+    writer.write(head + body)
+    await writer.drain()
+    assert await _response_status(reader) == 200  # verified, now the oldest idle connection
+    junk = [await _junk_keep_alive(url) for _ in range(3)]  # full: 4 of 4
+    head, body = _signed_request(host)
+    if mid_request:
+        writer.write(head + body[: len(body) // 2])
+        await writer.drain()
+        await _until(lambda: any(h.verified and h.reading_since is not None for h in guard.open))
+    newcomers = [await _half_request(url) for _ in range(6)]  # each evicts someone
+    await _until(lambda: guard.evicted >= 6)
+    writer.write(body[len(body) // 2:] if mid_request else head + body)
+    await writer.drain()
+    assert await _response_status(reader) == 200  # the same connection, never reset
+    assert max(h.verified for h in guard.open) == 2
+    for _, w in [*junk, *newcomers, (reader, writer)]:
+        w.close()

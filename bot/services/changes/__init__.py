@@ -1,10 +1,13 @@
 """Schedule changes, applied: load -> ``bot.core.changes`` -> write, in one transaction each.
 
 - ``apply``: ``apply_change`` and ``cancel_change`` (permission check, validation, overrides,
-  the change row and its audit entry in one transaction; then the DMs, ``notify_change``);
+  the change row and its audit entry in one transaction; the DMs written to the outbox in it,
+  ``queue_dms=True``, or sent afterwards, ``notify_change``);
+- ``owed``: the change DMs as outbox rows (``queue_in``, in the change's transaction);
 - ``reads``: ``list_changes``, ``calendar_links``, ``feed``, ``fairness_report``;
 - ``answers``: ``answer_change`` / ``answer_change_line``: a typed change command answered;
-- ``notices``: ``before_shift_dms``, the scheduler's hook for the DMs before a shift.
+- ``notices``: ``before_shift_dms``, the scheduler's hook for the DMs before a shift;
+  ``send_change_dms``, the kick that sends a change's queued DMs at once.
 
 May import ``bot.core``, ``bot.commands`` (parsing), ``bot.render``, ``bot.storage`` and the
 snapshot/cache services; transports and jobs import this package (jobs call
@@ -20,7 +23,7 @@ from bot.services.changes.apply import Notify, apply_change, cancel_change, chan
 from bot.services.changes.notices import (
     DEFAULT_NOTICE_HOURS,
     before_shift_dms,
-    queue_change_dms,
+    send_change_dms,
     send_shift_notices,
     slack_notifier,
 )
@@ -45,7 +48,7 @@ __all__ = [
     "list_changes",
     "notify_change",
     "public_base_url",
-    "queue_change_dms",
+    "send_change_dms",
     "send_shift_notices",
     "slack_notifier",
 ]

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Answered:
     """The answer to a change command; ``done`` is the change or cancellation made, whose DMs the
-    caller sends after answering (``notify_change``)."""
+    caller sends after answering (queued with it: ``send_change_dms``; else ``notify_change``)."""
 
     message: Message
     outcome: str  # "ok" | "user_error"
@@ -82,25 +82,29 @@ async def answer_change(
     extra_admins: Sequence[str] = (),
     base_url: str = "http://localhost",
     source_key: str | None = None,
+    queue_dms: bool = False,
 ) -> Answered:
     """Answer a change command of person ``user`` at ``now`` (applying it when it is a change).
 
     Every transport uses this: Slack (``bot.slack.changes``), the console and ``oncall-bot ask``.
     A form (``ChangeModal``) needs Slack: elsewhere the answer says how to type the command.
     ``source_key`` (Slack's ``command:TRIGGER_ID``) applies a replayed request once: the replay is
-    answered with the change the first made, and nothing is done or sent again.
+    answered with the change the first made, and nothing is done or sent again. ``queue_dms``
+    (Slack): the DMs the change owes are written to the outbox with it (``apply_change``).
     """
     d, tz = snap.directory, snap.calendar.tz
     if isinstance(command, OverrideCommand | SwapCommand | AwayCommand):
         request = resolve_request(command, snap, now, user)
         if not isinstance(request, ChangeRequest):
             return Answered(_mistake(snap, request), "user_error")
-        got = await apply_change(db, request, now, extra_admins=extra_admins, source_key=source_key)
+        got = await apply_change(db, request, now, extra_admins=extra_admins, source_key=source_key,
+                                 queue_dms=queue_dms)
         if isinstance(got, Refused):
             return Answered(render_refused(d, tz, got), "user_error")
         return Answered(render_applied(d, tz, got), "ok", None if got.replayed else got)
     if isinstance(command, CancelCommand):
-        cancelled = await cancel_change(db, command.change_id, user, now, extra_admins=extra_admins)
+        cancelled = await cancel_change(db, command.change_id, user, now, extra_admins=extra_admins,
+                                        queue_dms=queue_dms)
         if isinstance(cancelled, Refused):
             return Answered(render_refused(d, tz, cancelled), "user_error")
         return Answered(render_cancelled(d, tz, cancelled), "ok", cancelled)

@@ -1,8 +1,10 @@
 """Schedule changes, applied: load → ``bot.core.changes`` → write, in one transaction each.
 
 - ``apply_change``: permission check, validation, the overrides, the change row and its audit
-  entry in one transaction (a refusal is audited too); then a DM to each person affected naming
-  the change and who made it (``Notify``), recorded in the audit trail as well.
+  entry in one transaction (a refusal is audited too); a DM to each person affected naming
+  the change and who made it: written to the delivery outbox in that same transaction
+  (``queue_dms``, what Slack uses), or sent afterwards through ``Notify`` (tests, scripts),
+  recorded in the audit trail as well.
 - ``cancel_change``: the same for a cancellation (what is already history stays).
 - ``list_changes``, ``calendar_links``, ``feed``, ``fairness_report``: reads (and the token).
 - ``before_shift_dms(deps, now)``: the scheduler's hook; DMs each person 24 h (configurable)
@@ -48,10 +50,10 @@ from bot.render.changes import (
     describe_record,
     describe_request,
     refusal_text,
-    render_change_dm,
 )
 from bot.render.plain import mrkdwn_to_text
 from bot.services.cache import bump_data_version
+from bot.services.changes.owed import change_dms, queue_in
 from bot.storage import audit
 from bot.storage import changes as store
 from bot.storage.bootstrap import Database
@@ -120,26 +122,12 @@ async def read_directory(session: AsyncSession) -> tuple[Directory, CompanyCalen
     return directory, CompanyCalendar.from_spec(directory.calendar)
 
 
-def change_dms(directory: Directory, result: Applied | Cancelled) -> tuple[str, list[tuple[str, Message]]]:
-    """The DMs a change (or its cancellation) owes: to each person it affects but not whoever made
-    it, ``(person id, message)``; and the audit action that records them."""
-    tz = CompanyCalendar.from_spec(directory.calendar).tz
-    if isinstance(result, Applied):
-        record, impact, people = result.record, result.plan.impact, result.plan.affected
-        skip, cancelled, action = record.created_by, False, "change.notified"
-    else:
-        record, impact, people = result.record, result.impact, result.affected
-        skip, cancelled, action = record.cancelled_by, True, "cancel.notified"
-    return action, [(person, render_change_dm(directory, tz, record, impact, person, cancelled=cancelled))
-                    for person in people if person != skip and person in directory.people]
-
-
 async def notify_change(
     db: Database, directory: Directory, result: Applied | Cancelled, now: datetime, notify: Notify | None
 ) -> None:
     """DM each person a change (or its cancellation) affects, but not whoever made it, through
     ``notify``; then record who was told (``change.notified`` / ``cancel.notified``). The Slack
-    transport queues them in the outbox instead (``queue_change_dms``)."""
+    transport has them written to the outbox with the change instead (``queue_dms=True``)."""
     if notify is None:
         return
     record = result.record
@@ -181,9 +169,12 @@ async def apply_change(
     extra_admins: Sequence[str] = (),
     notify: Notify | None = None,
     source_key: str | None = None,
+    queue_dms: bool = False,
 ) -> Applied | Refused:
     """Check and apply ``request`` at ``now`` in one transaction; then DM the people affected
-    (``notify``; None: the caller will, with ``notify_change``).
+    (``notify``; None: the caller will, with ``notify_change``). ``queue_dms``: the DMs are
+    written to the delivery outbox in the change's own transaction instead (``owed.queue_in``;
+    the caller kicks the outbox, ``send_change_dms``), so they commit with the change or not at all.
 
     ``source_key`` (the Slack request: ``command:TRIGGER_ID``, ``view:VIEW_ID``) makes it
     idempotent: when that request already made a change, nothing is applied and that change
@@ -255,8 +246,10 @@ async def apply_change(
                 "permission": result.permission,
             },
         )
+        applied = Applied(record, result)
+        if queue_dms:
+            await queue_in(session, directory, applied, now)
         await bump_version(session)
-    applied = Applied(record, result)
     await notify_change(db, directory, applied, now, notify)
     return applied
 
@@ -269,8 +262,10 @@ async def cancel_change(
     *,
     extra_admins: Sequence[str] = (),
     notify: Notify | None = None,
+    queue_dms: bool = False,
 ) -> Cancelled | Refused:
-    """Cancel change ``change_id`` from ``now`` on; DM the people affected."""
+    """Cancel change ``change_id`` from ``now`` on; DM the people affected (``notify``, or with
+    ``queue_dms`` through the outbox, written in the cancellation's transaction)."""
     async with db.sessions() as session, session.begin():
         await lock(session, store.CHANGES_LOCK_KEY)
         directory, cal = await read_directory(session)
@@ -318,8 +313,10 @@ async def cancel_change(
                 "permission": result.permission,
             },
         )
+        done = Cancelled(cancelled, result.affected, result.impact)
+        if queue_dms:
+            await queue_in(session, directory, done, now)
         await bump_version(session)
-    done = Cancelled(cancelled, result.affected, result.impact)
     await notify_change(db, directory, done, now, notify)
     return done
 

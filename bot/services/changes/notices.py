@@ -1,26 +1,26 @@
 """Before a shift: a DM to each person a while (24 h by default) before their shifts start, each
-notice claimed once across replicas and restarts.
+notice claimed once across replicas and restarts; and ``send_change_dms``, the kick that sends at
+once the DMs a change wrote to the outbox with itself (``bot.services.changes.owed``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.commands.changes import Applied, Cancelled
 from bot.core.model import Directory
 from bot.core.shifts import notices_due
 from bot.render.blocks import Message
 from bot.render.changes import (
     render_notice,
 )
-from bot.services.changes.apply import Notify, change_dms, read_directory
+from bot.services.changes import owed
+from bot.services.changes.apply import Notify, read_directory
 from bot.services.deliveries import Deliverer, DeliveryConfig, WebSlackPort
 from bot.services.scheduled.config import replica_id
 from bot.storage import audit
 from bot.storage import changes as store
-from bot.storage import scheduled as scheduled_store
 from bot.storage.bootstrap import Database
 from bot.storage.overrides import overrides_between
 
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from bot.slack.deps import SlackDeps
 
 log = logging.getLogger("bot.services.changes")
-
-
 
 DEFAULT_NOTICE_HOURS = 24
 
@@ -97,43 +95,19 @@ async def send_shift_notices(db: Database, now: datetime, lead: timedelta, notif
     return sent
 
 
-CHANGE_DM_EXPIRES = timedelta(days=1)
 KICK_RATE_LIMIT_WAITS = 3
 
 
-async def queue_change_dms(deps: SlackDeps, directory: Directory, result: Applied | Cancelled,
-                           now: datetime) -> list[str]:
-    """Queue the DMs a change (or its cancellation) owes in the delivery outbox, keyed
-    ``change:ID:notify:PERSON`` (``…:cancel:…``), with ``change.notified`` / ``cancel.notified``
-    (``queued``) in the same transaction; then send them at once. A DM Slack refuses or
-    rate-limits is retried with backoff by the minute tick until it is sent or a day has passed;
-    ``oncall-bot deliveries --failed`` lists those still owed. The keys queued."""
-    action, owed = change_dms(directory, result)
-    record = result.record
-    what = "cancel" if isinstance(result, Cancelled) else "notify"
-    rows: list[dict[str, Any]] = []
-    for person, message in owed:
-        p = directory.people.get(person)
-        if p is None or not p.slack_user_id:
-            continue
-        rows.append({
-            "key": f"change:{record.id}:{what}:{person}", "occurrence_id": None, "op": "post",
-            "target": p.slack_user_id, "label": f"change #{record.id}: DM to {person}",
-            "payload": {"text": message.text, "blocks": message.blocks_json(), "kind": "change_dm"},
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + CHANGE_DM_EXPIRES,
-            "maybe_posted": False, "created_at": now,
-        })
-    if not rows:
-        return []
-    async with deps.db.sessions() as session, session.begin():
-        await scheduled_store.add_deliveries(session, rows)
-        await audit.record(session, at=now, actor=None, action=action, subject=f"change:{record.id}",
-                           after={"queued": [str(r["key"]).rsplit(":", 1)[-1] for r in rows]})
+async def send_change_dms(deps: SlackDeps, change_id: int, now: datetime) -> int:
+    """Send at once the DMs change ``change_id`` owes (``change:ID:…``), written to the outbox in
+    the change's own transaction (``apply_change(…, queue_dms=True)``); how many went out. A DM
+    Slack refuses or rate-limits is retried with backoff by the minute tick until it is sent or a
+    day has passed; ``oncall-bot deliveries --failed`` lists those still owed."""
     port = WebSlackPort(WebSlackPort.posting_client(deps.client))
     # a few 429 pauses at most here: what is still rate-limited then is retried by the minute tick
     config = DeliveryConfig(max_rate_limit_waits=KICK_RATE_LIMIT_WAITS)
-    await Deliverer(deps.db, port, owner=replica_id(), config=config, only=("change:",)).run(now)
-    return [str(r["key"]) for r in rows]
+    report = await Deliverer(deps.db, port, owner=replica_id(), config=config, only=(owed.prefix(change_id),)).run(now)
+    return report.sent + report.found
 
 
 def slack_notifier(deps: SlackDeps) -> Notify:

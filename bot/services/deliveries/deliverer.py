@@ -263,8 +263,13 @@ class Deliverer:
         report: DeliveryReport,
     ) -> None:
         parent = parents.get(row.parent_id) if row.parent_id else None
-        thread_ts = parent.ts if parent is not None and parent.status == "sent" else None
-        channel_id = row.channel_id or (parent.channel_id if parent is not None else None)
+        own_thread = row.payload.get("thread_ts")  # a reply in a thread of its own (it still waits for its parent)
+        thread_ts: str | None
+        if own_thread:
+            thread_ts, channel_id = str(own_thread), row.channel_id
+        else:
+            thread_ts = parent.ts if parent is not None and parent.status == "sent" else None
+            channel_id = row.channel_id or (parent.channel_id if parent is not None else None)
         try:
             if row.op == "usergroup":
                 await self._usergroup(row, report)
@@ -437,7 +442,7 @@ class Deliverer:
                     mine = []
                     for row, channel_id, ts, _rep, _n in done:
                         if row.id in won:
-                            row.channel_id, row.ts = channel_id, ts
+                            row.channel_id, row.ts, row.sent_at = channel_id, ts, at
                             mine.append(row)
                     await self.after_sent(session, mine)
             for row, _c, _t, report, counted in done:

@@ -12,10 +12,11 @@ the result (``Opened.delivery`` / ``Acted.delivery``) says what Slack has confir
 
 Every action is audited (``bot.storage.audit``) in the transaction that applies it:
 ``incident.opened``, ``incident.acknowledged``, ``incident.escalated``,
-``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_delivered``, subject
+``incident.auto_escalated``, ``incident.resolved`` and ``incident.page_released``, subject
 ``incident:ID``, by the person id of the Slack user who acted (their Slack user id when they are
-not in the directory; None for the bot). A press refused by the incident's state (a double click)
-changes nothing and records nothing.
+not in the directory; None for the bot); ``incident.page_delivered`` is written by the outbox in
+the transaction that records a page DM sent (only then was the person told). A press refused by
+the incident's state (a double click) changes nothing and records nothing.
 
 Who may press (issue 10 §2), checked from stored state in the transaction of the action: a click
 from Slack names the message it came from (``origin``: channel id, message ts), which must be the
@@ -128,6 +129,7 @@ async def open_incident(
     fallback_channel: str | None = None,
     snapshots: SnapshotSource | None = None,
     require_person: bool = False,
+    source_message: tuple[str, str] | None = None,
 ) -> Opened | Refused:
     """Open an incident on ``pipeline`` (an id of the snapshot's directory) at ``now``.
 
@@ -139,6 +141,8 @@ async def open_incident(
     (``Opened.duplicate`` for the others, with nothing sent).
     ``require_person`` (buttons, shortcuts and their form): the reporter must be a person in the
     directory (``may_open_incident``), else ``Refusal.NOT_ALLOWED``, audited, nothing opened.
+    ``source_message`` (channel, ts) of the message it was opened from (the message shortcut):
+    a reply under it linking to the incident is owed too, once (``incident:ID:source_link``).
     """
     snap = await (snapshots or snapshot_source(deps))()
     chain = chain_at(snap, pipeline, now, critical)
@@ -161,7 +165,7 @@ async def open_incident(
         await repo.add_event(session, inc.id, event)
         await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.opened",
                            subject=f"incident:{inc.id}", after=_opened_json(inc))
-        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now))
+        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now, source_message))
     state = await outbox.kick_and_wait(deps, snap, now, inc.id, level=inc.level)
     return Opened(await _load(deps.db, inc.id), delivery=state)
 

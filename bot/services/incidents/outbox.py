@@ -8,7 +8,10 @@ in the transaction that makes the change, under a unique key:
 - ``incident:ID:thread:WHAT``: a line in its thread (a child of the post: it waits for the ts);
 - ``incident:ID:update:WHAT``: ``chat.update`` of the incident message (a child of the post);
 - ``incident:ID:page:LEVEL:PERSON``: a page DM; ``incident:ID:channel:LEVEL:CHANNEL``: a post to
-  an owning team's channel.
+  an owning team's channel;
+- ``incident:ID:source_link``: the reply under the message an incident was opened from (the
+  message shortcut), linking to the incident message (a child of the post, in the source
+  message's own thread: ``thread_ts`` in its payload).
 
 ``deliver`` sends them (``bot.services.deliveries.Deliverer`` restricted to the owed messages:
 ``incident:`` and ``change:`` keys): the service kicks it right after the commit, and
@@ -34,6 +37,7 @@ from bot.services.deliveries import OWED_PREFIXES, Deliverer, DeliveryConfig, Re
 from bot.services.incidents.deps import Delivery, Deps
 from bot.services.scheduled.config import replica_id
 from bot.services.snapshot import Snapshot
+from bot.storage import audit
 from bot.storage import incidents as repo
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
@@ -116,8 +120,11 @@ def thread_rows(inc: Incident, target: str, what: str, line: str, now: datetime)
     ]
 
 
-def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now: datetime) -> list[dict[str, Any]]:
-    """What opening ``inc`` owes: the post, its first thread line, and the level-1 page."""
+def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now: datetime,
+                source_message: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """What opening ``inc`` owes: the post, its first thread line, the level-1 page, and for an
+    incident opened from a message (``source_message``: channel, ts) a reply under it with the
+    link to the incident message."""
     d, tz = snap.directory, snap.calendar.tz
     rows: list[dict[str, Any]] = []
     channels = post_channels(d, inc, fallback_channel)
@@ -131,6 +138,12 @@ def opened_rows(snap: Snapshot, inc: Incident, fallback_channel: str | None, now
         rows.append(_row(f"incident:{inc.id}:thread:opened", "post", channel, f"incident #{inc.id}: thread (opened)",
                          {"text": render.opened_line(d, tz, inc), "kind": "incident_thread"}, now,
                          parent_key=post_key(inc.id)))
+        if source_message is not None:
+            src_channel, src_ts = source_message
+            rows.append(_row(f"incident:{inc.id}:source_link", "post", src_channel,
+                             f"incident #{inc.id}: link under its source message",
+                             {"render": "incident_source_link", "kind": "incident_source_link",
+                              "incident": inc.id, "thread_ts": src_ts}, now, parent_key=post_key(inc.id)))
     return rows + page_rows(d, inc, inc.page, now)
 
 
@@ -203,7 +216,8 @@ class IncidentRenderers:
 
     def renderers(self) -> dict[str, Any]:
         return {"incident_message": self.message, "incident_update": self.update,
-                "incident_page": self.page, "incident_channel": self.channel}
+                "incident_page": self.page, "incident_channel": self.channel,
+                "incident_source_link": self.source_link}
 
     async def _incident(self, session: AsyncSession, row: store.DeliveryRow) -> Incident | None:
         return await repo.get_incident(session, int(row.payload["incident"]))
@@ -242,11 +256,22 @@ class IncidentRenderers:
         msg = render.channel_message(self.snap.directory, self.snap.calendar.tz, inc)
         return Rendered(msg.text, msg.blocks_json())
 
+    async def source_link(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+        inc = await self._incident(session, row)
+        if inc is None or not inc.channel or not inc.ts:
+            return None  # the incident message never went out: nothing to link to
+        link = inc.permalink or await self.port.permalink(inc.channel, inc.ts)
+        return Rendered(render.source_link_text(self.snap.directory, inc, link), None)
+
     async def after_sent(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
         """In the transaction that records ``rows`` sent: remember where incident messages went;
-        a page sent after the message showed it pending queues an update of the message."""
+        a page DM sent is audited (``incident.page_delivered``: only now was the person told),
+        a released queued page's thread line is owed now, and a page sent after the message
+        showed it pending queues an update of the message."""
         now = min((r.sent_at or r.created_at for r in rows), default=None)
         shown: list[tuple[int, str]] = []
+        # a page rendered to nothing (resolved before it went out) was not sent: not delivered either
+        await self._pages_delivered(session, [r for r in rows if r.payload.get("kind") == "incident_page" and r.ts])
         for r in rows:
             kind = r.payload.get("kind")
             if kind == "incident" and r.channel_id and r.ts:
@@ -273,6 +298,28 @@ class IncidentRenderers:
                                {"render": "incident_update", "kind": "incident_update", "incident": incident_id},
                                now, parent_key=post_key(incident_id)))
         await store.add_deliveries(session, queued)
+
+    async def _pages_delivered(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
+        d = self.snap.directory
+        queued: list[dict[str, Any]] = []
+        for r in rows:
+            p, at = r.payload, r.sent_at or r.created_at
+            incident_id, level, person = int(p["incident"]), int(p["level"]), str(p["person"])
+            page = Page(level, PageKind.PERSON, str(p.get("label") or ""), person, repo.parse_slot(p.get("slot")))
+            await audit.record(session, at=at, actor=None, action="incident.page_delivered",
+                               subject=f"incident:{incident_id}",
+                               after={"page": {"level": level, "person": person, "label": page.label,
+                                               "slot": p.get("slot")},
+                                      "key": r.key, "channel": r.channel_id, "ts": r.ts, "attempts": r.attempts,
+                                      "queued": bool(p.get("released"))})
+            post = await post_delivery(session, incident_id) if p.get("released") else None
+            if post is not None:
+                queued.append(_row(f"incident:{incident_id}:thread:delivered:{level}", "post", post.target,
+                                   f"incident #{incident_id}: thread (delivered:{level})",
+                                   {"text": render.delivered_line(d, page), "kind": "incident_thread"}, at,
+                                   parent_key=post_key(incident_id)))
+        if queued:
+            await store.add_deliveries(session, queued)
 
     async def permalinks(self, db: Database) -> None:
         """Fetch the permalinks of the incident messages posted by this run."""

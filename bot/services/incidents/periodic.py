@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from bot.core import incident as core
 from bot.core.incident import Incident, Page, PageKind, Refusal, Refused, Status
-from bot.render import incident as render
 from bot.services.incidents import outbox
 from bot.services.incidents.actions import act, auto_escalate_minutes, chain_at, page_json
 from bot.services.incidents.deps import Acted, Deps, NotFound, SnapshotSource, snapshot_source
@@ -57,9 +56,10 @@ async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: Snapshot
     """Hand the queued pages due at ``now`` to the outbox (each by exactly one replica); how many.
 
     A page whose incident was resolved first was cancelled then and is not sent. Claiming the
-    page, making it the incident's person page, recording ``incident.page_delivered`` and
-    queueing its DM, its thread line and the message update happen in one transaction; then the
-    outbox sends them (and retries what fails until it goes out).
+    page, making it the incident's person page, recording ``incident.page_released`` and queueing
+    its DM happen in one transaction; then the outbox sends it (and retries what fails until it
+    goes out). Only when Slack took the DM are ``incident.page_delivered``, the thread line
+    ("Queued page sent") and the update of the incident message written (``outbox``).
     """
     async with deps.db.sessions() as session:
         due = await repo.due_pages(session, now)
@@ -77,14 +77,12 @@ async def deliver_queued_pages(deps: Deps, now: datetime, *, snapshots: Snapshot
             if inc is None:
                 continue
             await repo.mark_page_delivered(session, incident_id, page.level)
-            await audit.record(session, at=now, actor=None, action="incident.page_delivered",
+            await audit.record(session, at=now, actor=None, action="incident.page_released",
                                subject=f"incident:{incident_id}",
                                before={"page": page_json(page)}, after={"page": page_json(delivered_page)})
             rows = outbox.page_rows(d, inc, delivered_page, now)
-            post = await outbox.post_delivery(session, incident_id)
-            if post is not None:
-                rows += outbox.thread_rows(inc, post.target, f"delivered:{page.level}",
-                                           render.delivered_line(d, page), now)
+            for row in rows:  # its thread line and ``incident.page_delivered`` wait for the DM
+                row["payload"]["released"] = True
             await store.add_deliveries(session, rows)
         handed += 1
     if handed:
