@@ -69,6 +69,8 @@ def _incident_columns(inc: Incident) -> dict[str, Any]:
         "channel": inc.channel,
         "ts": inc.ts,
         "permalink": inc.permalink,
+        "fix_by": inc.fix_by,
+        "fix_remind_at": inc.fix_remind_at,
     }
 
 
@@ -100,6 +102,8 @@ def to_incident(row: IncidentRow) -> Incident:
         channel=row.channel,
         ts=row.ts,
         permalink=row.permalink,
+        fix_by=row.fix_by,
+        fix_remind_at=row.fix_remind_at,
     )
 
 
