@@ -124,6 +124,7 @@ class Incident:
     permalink: str | None = None
     fix_by: datetime | None = None  # the SLA deadline (``bot.core.sla``); None: the pipeline has none
     fix_remind_at: datetime | None = None  # when its assignee is reminded (one business day before)
+    sla_escalated_at: datetime | None = None  # when it was escalated for passing ``fix_by``
 
     @property
     def can_escalate(self) -> bool:
