@@ -1,5 +1,6 @@
-"""``oncall-bot sla [--json]`` (open incidents and their fix-by) and ``oncall-bot tokens
-add|list|revoke`` (the read API's bearer tokens; a token is printed once, when it is made)."""
+"""``oncall-bot sla [--json]`` (open incidents and their fix-by), ``oncall-bot handoff NOTE --as
+PERSON`` (a handoff note, as ``/handoff`` in Slack) and ``oncall-bot tokens add|list|revoke`` (the
+read API's bearer tokens; a token is printed once, when it is made)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 def add_readapi_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sla", help="open incidents with their fix-by deadline and state")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("handoff", help="a handoff note for whoever takes over (as /handoff in Slack)")
+    p.add_argument("note", nargs="+")
+    p.add_argument("--as", dest="person", required=True, help="who writes it (a person id on call this week)")
     p = sub.add_parser("tokens", help="bearer tokens of the read API (GET /api/v1/...)")
     tsub = p.add_subparsers(dest="tokens_command", required=True)
     tp = tsub.add_parser("add", help="make a token (printed once; only its hash is kept)")
@@ -58,6 +62,19 @@ async def cmd_sla(args: argparse.Namespace, settings: Settings, now: datetime) -
     return await with_db(settings, go)
 
 
+async def cmd_handoff(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    from bot.render.plain import message_to_text
+    from bot.services.handoff import answer_handoff
+
+    async def go(db: Database) -> int:
+        got = await answer_handoff(db, args.person, " ".join(args.note), now, settings.admin_ids)
+        snap = await load_snapshot(db, settings)
+        print(message_to_text(got.message, snap.directory))
+        return 2 if got.user_error else 0
+
+    return await with_db(settings, go)
+
+
 async def cmd_tokens(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
     from bot.services import readapi
 
@@ -94,4 +111,4 @@ async def cmd_tokens(args: argparse.Namespace, settings: Settings, now: datetime
     return await with_db(settings, go)
 
 
-READAPI_COMMANDS = {"sla": cmd_sla, "tokens": cmd_tokens}
+READAPI_COMMANDS = {"sla": cmd_sla, "handoff": cmd_handoff, "tokens": cmd_tokens}

@@ -190,3 +190,12 @@ async def test_tokens_cli_add_list_revoke(bot: RunningBot) -> None:
     assert (await get(bot, "/api/v1/oncall", made["token"]))[0] == 401
     out = run_cli(bot, "tokens", "revoke", "999")
     assert out.returncode == 2 and "no token 999" in out.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("no_proxy_env")
+async def test_handoff_cli(bot: RunningBot) -> None:
+    out = run_cli(bot, "handoff", "Kafka", "lag", "on", "clickstream", "--as", "de2")
+    assert out.returncode == 0 and "Noted." in out.stdout, out.stdout + out.stderr
+    out = run_cli(bot, "handoff", "not my week", "--as", "fin3")
+    assert out.returncode == 2 and "Only someone on call this week" in out.stdout
