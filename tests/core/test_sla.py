@@ -163,3 +163,36 @@ def test_no_reminder_when_less_than_a_business_day_is_left() -> None:
     deadline = ny(2026, 11, 30, 17).astimezone(UTC)
     assert reminder_at(deadline, ny(2026, 11, 25, 17), CAL) is None
     assert reminder_at(deadline, ny(2026, 11, 28, 9), CAL) is None
+
+
+# -- the seed ---------------------------------------------------------------------------------------
+
+def _seed_with(sla: str) -> str:
+    from tests.core.helpers import SEED
+
+    text = SEED.read_text(encoding="utf-8")
+    return text.replace("    sla:\n      fix_within: 7d", "    sla:\n" + sla, 1)
+
+
+@pytest.mark.parametrize(("sla", "problem"), [
+    ("      fix_within: 7d\n      fix_by: end_of_month", "exactly one of fix_within"),
+    ("      at: \"17:00\"", "exactly one of fix_within"),
+    ("      fix_within: 7 days", "not a duration"),
+    ("      fix_within: 7d\n      at: \"17:00\"", "'at' goes with fix_by"),
+    ("      fix_by: end_of_week", "end_of_month"),
+    ("      fix_by: end_of_month\n      at: \"25:00\"", "time of day"),
+])
+def test_a_bad_sla_is_refused_with_its_place(sla: str, problem: str) -> None:
+    from bot.seed.validate import SeedError, parse_seed_text
+
+    with pytest.raises(SeedError) as caught:
+        parse_seed_text(_seed_with(sla), "seed")
+    assert any(p.startswith("pipelines[2].sla") and problem in p for p in caught.value.problems), caught.value.problems
+
+
+def test_the_sla_survives_a_dump() -> None:
+    from bot.seed.validate import dump_seed, parse_seed_text
+    from tests.core.helpers import SEED
+
+    dumped = dump_seed(parse_seed_text(SEED.read_text(encoding="utf-8")))
+    assert "  sla:\n    fix_within: 7d\n" in dumped and "fix_by: end_of_month\n    at: '17:00'" in dumped
