@@ -42,7 +42,6 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("created_at", _UTC(), nullable=False),
         sa.Column("revoked_at", _UTC(), nullable=True),
-        sa.Column("last_used_at", _UTC(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("digest", name=op.f("uq_api_tokens_digest")),
     )
