@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.answer import Holder, OnCallAnswer, Segment
-from bot.core.incident import Incident, Status
 from bot.core.model import Directory
 from bot.core.search import OwnerHit
+
+if TYPE_CHECKING:
+    from bot.core.incident import Incident
 
 
 def iso(at: datetime | None) -> str | None:
@@ -91,7 +93,7 @@ def incident_json(inc: Incident, now: datetime | None = None) -> dict[str, Any]:
     without ``now`` or without a deadline)."""
     overdue = None
     if now is not None and inc.fix_by is not None:
-        overdue = inc.status != Status.RESOLVED and now >= inc.fix_by
+        overdue = inc.status.value != "resolved" and now >= inc.fix_by
     return {
         "id": inc.id,
         "pipeline": inc.pipeline,
