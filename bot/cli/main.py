@@ -23,6 +23,7 @@ from bot.cli.queries import (
     cmd_runbook,
     cmd_schedule,
 )
+from bot.cli.readapi import READAPI_COMMANDS, add_readapi_parsers
 from bot.cli.scheduled import SCHEDULED_COMMANDS, add_scheduled_parsers
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.add_parser("schema", help="print the JSON Schema of the seed file")
     add_doctor_parser(sub)
     add_people_parser(sub)
+    add_readapi_parsers(sub)
     return parser
 
 
@@ -95,6 +97,7 @@ COMMANDS: dict[str, Command] = {
     "seed": cmd_seed,
     **SCHEDULED_COMMANDS,
     **CHANGES_COMMANDS,
+    **READAPI_COMMANDS,
 }
 
 

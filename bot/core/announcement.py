@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.calendar import CompanyCalendar, require_aware
+from bot.core.incident import Incident
 from bot.core.model import DayType, Directory, Override, Pipeline, SlotRef, Window
 from bot.core.recurrence import CHECKLIST, MEETING, WEEKDAYS, Occurrence, weekday_in_week
 from bot.core.rotation import (
@@ -116,6 +117,16 @@ class UsergroupUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffNote:
+    """A note the outgoing on-call person wrote for whoever takes over (``bot.core.handoff``)."""
+
+    id: int
+    author: str  # a person id
+    text: str
+    written_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Announcement:
     at: datetime  # the handoff instant announced
     week_first: date  # local date of the announced week's handoff (a Monday for Monday handoffs)
@@ -127,6 +138,10 @@ class Announcement:
     due_this_week: tuple[Occurrence, ...]
     starting: tuple[StartingShift, ...]
     usergroups: tuple[UsergroupUpdate, ...]
+    # issue 12 §5: the incidents still open at the handoff (with their fix-by) and the notes the
+    # outgoing people wrote during the week that ends here (``bot.core.handoff.HandoffNote``)
+    open_incidents: tuple[Incident, ...] = ()
+    handoff_notes: tuple[HandoffNote, ...] = ()
 
     @property
     def changes(self) -> tuple[Seat, ...]:
@@ -249,12 +264,15 @@ def build_announcement(
     at: datetime,
     overrides: Sequence[Override] = (),
     week_occurrences: Sequence[Occurrence] = (),
+    *,
+    open_incidents: Sequence[Incident] = (),
+    handoff_notes: Sequence[HandoffNote] = (),
 ) -> Announcement:
     """The announcement for the handoff at (or just before) ``at``.
 
     ``week_occurrences`` are the occurrences opening in the announced week (from
     ``recurrence.occurrences``): meetings give the onboarding line, checklists the deadlines that
-    holidays moved.
+    holidays moved. ``open_incidents`` and ``handoff_notes`` are carried as given (issue 12 §5).
     """
     require_aware(at)
     tz = cal.tz
@@ -322,4 +340,6 @@ def build_announcement(
         due_this_week=tuple(sorted(due_week, key=lambda o: (o.due or o.at, o.definition))),
         starting=tuple(StartingShift(p, tuple(ss)) for p, ss in starting.items()),
         usergroups=tuple(_pipelines_for_usergroup(directory, at, overrides)),
+        open_incidents=tuple(open_incidents),
+        handoff_notes=tuple(handoff_notes),
     )

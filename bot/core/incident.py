@@ -99,6 +99,7 @@ class Incident:
     every person paged or queued so far, in order. ``next_auto_at`` is when it escalates by itself
     (None when it will not). ``reporter``/``*_by`` are Slack user ids (None: the bot itself).
     ``channel``/``ts``/``permalink`` locate the incident message once it is posted.
+    ``fix_by``/``fix_remind_at`` are the SLA clock fixed at opening (``with_sla``).
     """
 
     id: int
@@ -121,6 +122,9 @@ class Incident:
     channel: str | None = None
     ts: str | None = None
     permalink: str | None = None
+    fix_by: datetime | None = None  # the SLA deadline (``bot.core.sla``); None: the pipeline has none
+    fix_remind_at: datetime | None = None  # when its assignee is reminded (one business day before)
+    sla_escalated_at: datetime | None = None  # when it was escalated for passing ``fix_by``
 
     @property
     def can_escalate(self) -> bool:
@@ -223,6 +227,11 @@ def open_incident(
     )
     inc = replace(inc, next_auto_at=auto_due(inc, auto_minutes))
     return inc, IncidentEvent(EventKind.OPENED, at, reporter, 1, page)
+
+
+def with_sla(inc: Incident, fix_by: datetime | None, remind_at: datetime | None) -> Incident:
+    """``inc`` with its SLA clock (``bot.core.sla.fix_by`` / ``reminder_at`` at its opening)."""
+    return replace(inc, fix_by=fix_by, fix_remind_at=remind_at)
 
 
 def _next_step(inc: Incident, chain: Sequence[EscalationStep]) -> EscalationStep | None:

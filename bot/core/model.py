@@ -6,6 +6,7 @@ the company zone; instants are aware datetimes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -124,6 +125,45 @@ class Runbook:
     critical_note: str = ""
 
 
+_WITHIN = re.compile(r"^\s*(\d{1,4})\s*([hdw])\s*$")
+DEFAULT_AT = time(17, 0)
+
+
+class FixKind(StrEnum):
+    WITHIN_HOURS = "within_hours"
+    WITHIN_DAYS = "within_days"
+    END_OF_MONTH = "end_of_month"
+
+
+@dataclass(frozen=True, slots=True)
+class FixRule:
+    """A pipeline's fix deadline for its incidents (computed by ``bot.core.sla``): ``amount`` hours
+    or days after opening, or the end of the month at local ``at``. ``text`` says it in words."""
+
+    kind: FixKind
+    amount: int = 0
+    at: time = DEFAULT_AT
+
+    @property
+    def text(self) -> str:
+        if self.kind == FixKind.WITHIN_HOURS:
+            return f"fix within {self.amount} h"
+        if self.kind == FixKind.WITHIN_DAYS:
+            return f"fix within {self.amount} days" if self.amount != 1 else "fix within 1 day"
+        return f"fix by the last business day of the month, {self.at:%H:%M}"
+
+
+def parse_within(text: str) -> FixRule:
+    """``7d`` / ``48h`` / ``1w`` as a rule; ``ValueError`` naming what is accepted."""
+    m = _WITHIN.match(text)
+    if not m or int(m.group(1)) < 1:
+        raise ValueError(f"'{text}' is not a duration: a positive number and a unit, e.g. 7d, 48h or 1w")
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "h":
+        return FixRule(FixKind.WITHIN_HOURS, n)
+    return FixRule(FixKind.WITHIN_DAYS, n * 7 if unit == "w" else n)
+
+
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     id: str
@@ -138,6 +178,7 @@ class Pipeline:
     runbook: Runbook
     keywords: tuple[str, ...] = ()
     usergroup: str | None = None
+    fix: FixRule | None = None  # the SLA clock of its incidents (seed ``sla:``); None: no fix deadline
 
 
 @dataclass(frozen=True, slots=True)

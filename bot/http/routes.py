@@ -12,4 +12,6 @@ if TYPE_CHECKING:
 
 def add_routes(web_app: web.Application, deps: SlackDeps) -> None:
     """Add the machine-facing routes of each feature module (one line each, below)."""
-    del web_app, deps  # no machine-facing route yet: features add theirs here
+    from bot.http import read_api
+
+    read_api.add_routes(web_app, deps)  # GET /api/v1/{oncall,schedule,incidents,openapi.json}

@@ -36,6 +36,7 @@ from bot.core.search import match_issues
 from bot.render.blocks import Message
 from bot.render.fmt import date_token, duration, mention, slot_label, user_text
 from bot.render.ids import Action, Callback
+from bot.render.sla import fix_by_line
 
 SECTION_LIMIT = 3000
 MAX_LIKELY = 2
@@ -192,6 +193,9 @@ def incident_message(d: Directory, tz: ZoneInfo, inc: Incident, pending: frozens
     status = status_line(d, inc)
     if status:
         context.append(status)
+    fix = fix_by_line(d, tz, inc)
+    if fix:
+        context.append(fix)
     blocks: list[Block] = [SectionBlock(text=_md(title)), ContextBlock(elements=[_md(t) for t in context])]
     details = "\n".join(x for x in (_sla(d, inc), _likely(d, inc)) if x)
     if details and inc.status != Status.RESOLVED:
@@ -279,6 +283,8 @@ def page_message(d: Directory, tz: ZoneInfo, inc: Incident, page: Page) -> Messa
     context = [f"Reported by {user(inc.reporter)}", f"level {page.level} ({_page_role(d, page)})"]
     if where:
         context.append(where)
+    if inc.fix_by is not None:
+        context.append(fix_by_line(d, tz, inc))
     blocks: list[Block] = [SectionBlock(text=_md(first)), ContextBlock(elements=[_md(" · ".join(context))])]
     if inc.status == Status.OPEN:
         blocks.append(ActionsBlock(block_id=f"incident_page:{inc.id}", elements=[

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.answer import Holder, OnCallAnswer, Segment
 from bot.core.model import Directory
 from bot.core.search import OwnerHit
+
+if TYPE_CHECKING:
+    from bot.core.incident import Incident
 
 
 def iso(at: datetime | None) -> str | None:
@@ -81,4 +84,27 @@ def owner_hit_json(d: Directory, hit: OwnerHit) -> dict[str, Any]:
             "secondary": [{"id": t, "name": d.teams[t].name} for t in p.secondary_owners if t in d.teams],
         },
         "reasons": list(hit.reasons),
+    }
+
+
+def incident_json(inc: Incident, now: datetime | None = None) -> dict[str, Any]:
+    """``{id, pipeline, summary, severity, state, opened_at, fix_by, overdue, level, acknowledged_at,
+    resolved_at, permalink}``; ``overdue``: not resolved and past ``fix_by`` at ``now`` (None
+    without ``now`` or without a deadline)."""
+    overdue = None
+    if now is not None and inc.fix_by is not None:
+        overdue = inc.status.value != "resolved" and now >= inc.fix_by
+    return {
+        "id": inc.id,
+        "pipeline": inc.pipeline,
+        "summary": inc.summary,
+        "severity": "critical" if inc.critical else "normal",
+        "state": inc.status.value,
+        "opened_at": iso(inc.opened_at),
+        "fix_by": iso(inc.fix_by),
+        "overdue": overdue,
+        "level": inc.level,
+        "acknowledged_at": iso(inc.acknowledged_at),
+        "resolved_at": iso(inc.resolved_at),
+        "permalink": inc.permalink,
     }

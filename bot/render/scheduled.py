@@ -31,6 +31,7 @@ from bot.core.announcement import Announcement, MeetingNote, Seat, StartingShift
 from bot.core.model import Directory
 from bot.render.blocks import Message
 from bot.render.fmt import date_token, local_time, mention
+from bot.render.handoff import announcement_blocks, shift_blocks
 from bot.render.ids import Action
 
 METADATA_EVENT = "oncall_scheduled"
@@ -161,6 +162,7 @@ def announcement_message(d: Directory, tz: ZoneInfo, ann: Announcement) -> Messa
     blocks.append(_section("*This week*\n" + "\n".join(week)))
     for m in ann.meetings:
         blocks.append(_section(meeting_line(d, tz, m)))
+    blocks += announcement_blocks(d, tz, ann)  # open incidents and handoff notes (issue 12 §5)
     first = ", ".join(
         f"{s.label} {d.people[s.holder].name if s.holder in d.people else s.holder}" for s in ann.changes[:4]
     )
@@ -189,6 +191,7 @@ def shift_start_message(d: Directory, tz: ZoneInfo, ann: Announcement, shift: St
     week = [line for line in this_week_lines(d, tz, ann) if not line.startswith(":ballot_box")]
     if week:
         blocks.append(_section("*This week*\n" + "\n".join(week)))
+    blocks += shift_blocks(d, tz, ann, shift)
     buttons = [
         ButtonElement(
             text=_cut(f"Runbook: {d.pipelines[p].name}", 75), action_id=f"{Action.RUNBOOK}:{p}"[:255], value=p

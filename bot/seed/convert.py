@@ -14,12 +14,15 @@ from datetime import time
 from typing import TYPE_CHECKING, Any
 
 from bot.core.model import (
+    DEFAULT_AT,
     AfterHours,
     AfterHoursAction,
     CalendarSpec,
     CommonIssue,
     DayType,
     Directory,
+    FixKind,
+    FixRule,
     Person,
     Pipeline,
     RecurringWork,
@@ -29,6 +32,7 @@ from bot.core.model import (
     SlotRef,
     Team,
     Window,
+    parse_within,
 )
 from bot.seed.clock import parse_clock
 
@@ -171,6 +175,15 @@ def rule_dict(rule: RuleIn) -> dict[str, Any]:
     return {k: value for k, value in fields.items() if value is not None}
 
 
+def _fix_rule(sla: Any) -> FixRule | None:
+    """The core fix rule of a pipeline's ``sla:`` (a ``SlaIn`` or a record of its shape)."""
+    if sla is None:
+        return None
+    if sla.fix_within is not None:
+        return parse_within(sla.fix_within)
+    return FixRule(FixKind.END_OF_MONTH, at=_clock(sla.at) if sla.at else DEFAULT_AT)
+
+
 def to_directory(seed: SeedIn) -> Directory:
     """Core values of a validated seed (read by attribute only: ``seedrows`` records of the same
     shape do as well as the models)."""
@@ -219,6 +232,7 @@ def to_directory(seed: SeedIn) -> Directory:
         pipelines[p.id] = Pipeline(
             p.id, p.name, tuple(p.aliases), p.channel, tuple(p.owners.primary), tuple(p.owners.secondary),
             windows, after, tuple(_slot(checker, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
+            _fix_rule(getattr(p, "sla", None)),
         )
     person_ids = set(people)
     recurring = {

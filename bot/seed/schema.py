@@ -189,6 +189,30 @@ class RunbookIn(_Model):
     critical_note: str = ""
 
 
+class SlaIn(_Model):
+    """A pipeline's fix deadline for its incidents: ``fix_within`` (``7d``, ``48h``, ``1w``) or
+    ``fix_by: end_of_month`` (the last business day of the month, at ``at``, default 17:00)."""
+
+    fix_within: str | None = Field(default=None, description="e.g. 7d, 48h, 1w: from the instant it opened")
+    fix_by: Literal["end_of_month"] | None = Field(
+        default=None, description="end_of_month: the last business day of the month the incident opened in")
+    at: str | None = Field(default=None, description="fix_by's local time of day (HH:MM), default 17:00")
+
+    @model_validator(mode="after")
+    def _one(self) -> SlaIn:
+        from bot.core.model import parse_within
+
+        if (self.fix_within is None) == (self.fix_by is None):
+            raise ValueError("give exactly one of fix_within (e.g. 7d) and fix_by (end_of_month)")
+        if self.fix_within is not None:
+            parse_within(self.fix_within)
+            if self.at is not None:
+                raise ValueError("'at' goes with fix_by, not fix_within")
+        if self.at is not None:
+            parse_clock(self.at)
+        return self
+
+
 class PipelineIn(_Model):
     id: Id
     name: str = Field(min_length=1)
@@ -201,6 +225,7 @@ class PipelineIn(_Model):
     escalation: list[str] = []
     usergroup: str | None = None
     runbook: RunbookIn = RunbookIn()
+    sla: SlaIn | None = None
 
 
 class RuleIn(_Model):

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.commands.common import UNKNOWN_USER
+from bot.commands.handoff import handoff_line
 from bot.commands.mention import console_command
 from bot.commands.results import NotFound, OwnersReport, Problem
 from bot.config import Settings
 from bot.render.blocks import Message, render_not_understood, render_result
 from bot.services.changes import answer_change_line
+from bot.services.handoff import answer_handoff
 from bot.services.queries import ask_snapshot, load_snapshot
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database
@@ -42,6 +44,10 @@ async def ask_line(db: Database, settings: Settings, line: str, now: datetime, u
     command = console_command(line)
     if command is None:
         return Said(render_not_understood(), snap, True)
+    handoff_text = handoff_line(command)
+    if handoff_text is not None:  # /handoff NOTE: stored (if allowed) by the handoff service
+        noted = await answer_handoff(db, user, handoff_text, now, settings.admin_ids)
+        return Said(noted.message, snap, noted.user_error)
     changed = await answer_change_line(db, snap, command, now, user, settings)
     if changed is not None:
         said = Said(changed.message, snap, changed.outcome == "user_error")

@@ -30,6 +30,7 @@ from bot.core.model import Directory
 from bot.render.blocks import oncall_lines, render_person
 from bot.render.fmt import date_token, mention, user_text
 from bot.render.ids import Action
+from bot.render.sla import fix_by_line
 from bot.services import incidents as incidents_service
 from bot.services.snapshot import Snapshot
 from bot.slack.context import BotContext
@@ -128,8 +129,10 @@ def home_view(
             name = d.pipelines[inc.pipeline].name if inc.pipeline in d.pipelines else inc.pipeline
             severity = ":red_circle: CRITICAL" if inc.critical else ":large_orange_circle: Normal"
             link = f" · <{inc.permalink}|open>" if inc.permalink else ""
+            fix = fix_by_line(d, tz, inc)
+            fix = f" · {fix}" if fix else ""
             blocks.append(SectionBlock(text=_md(
-                f"{severity} · *{name}* · {user_text(inc.summary)}\nOpened {date_token(inc.opened_at, tz)}{link}"
+                f"{severity} · *{name}* · {user_text(inc.summary)}\nOpened {date_token(inc.opened_at, tz)}{fix}{link}"
             )))
         if len(incidents) > MAX_ITEMS:
             blocks.append(ContextBlock(elements=[_md(f"{len(incidents) - MAX_ITEMS} more open incidents.")]))

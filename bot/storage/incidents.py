@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, literal, null, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, literal, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,6 +69,8 @@ def _incident_columns(inc: Incident) -> dict[str, Any]:
         "channel": inc.channel,
         "ts": inc.ts,
         "permalink": inc.permalink,
+        "fix_by": inc.fix_by,
+        "fix_remind_at": inc.fix_remind_at,
     }
 
 
@@ -100,6 +102,9 @@ def to_incident(row: IncidentRow) -> Incident:
         channel=row.channel,
         ts=row.ts,
         permalink=row.permalink,
+        fix_by=row.fix_by,
+        fix_remind_at=row.fix_remind_at,
+        sla_escalated_at=row.sla_escalated_at,
     )
 
 
@@ -329,4 +334,42 @@ async def open_incidents(session: AsyncSession) -> list[Incident]:
         .where(IncidentRow.status != Status.RESOLVED.value)
         .order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
     )
+    return [to_incident(r) for r in rows.scalars()]
+
+
+async def sla_due(session: AsyncSession, now: datetime) -> list[Incident]:
+    """Incidents not resolved whose SLA reminder or fix-by escalation is due at ``now`` and has
+    not been claimed yet; soonest deadline first."""
+    at = now.astimezone(UTC)
+    rows = await session.execute(
+        select(IncidentRow)
+        .where(IncidentRow.status != Status.RESOLVED.value, IncidentRow.fix_by.is_not(None),
+               or_(and_(IncidentRow.fix_remind_at <= at, IncidentRow.sla_reminded_at.is_(None),
+                        IncidentRow.sla_escalated_at.is_(None)),
+                   and_(IncidentRow.fix_by <= at, IncidentRow.sla_escalated_at.is_(None))))
+        .order_by(IncidentRow.fix_by, IncidentRow.id)
+    )
+    return [to_incident(r) for r in rows.scalars()]
+
+
+async def mark_sla(session: AsyncSession, incident_id: int, stage: str, now: datetime) -> bool:
+    """Record that the SLA ``stage`` (``reminded`` | ``escalated``) of the incident was done at
+    ``now``, unless it was already (compare-and-set); whether this call recorded it."""
+    column = IncidentRow.sla_reminded_at if stage == "reminded" else IncidentRow.sla_escalated_at
+    values: dict[str, Any] = {column.key: now}
+    if stage == "escalated":
+        values["sla_reminded_at"] = func.coalesce(IncidentRow.sla_reminded_at, now)
+    result = await session.execute(
+        update(IncidentRow).where(IncidentRow.id == incident_id, column.is_(None)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def incidents_by_state(session: AsyncSession, states: Sequence[Status] | None = None) -> list[Incident]:
+    """Incidents in ``states`` (every one when None), newest first."""
+    stmt = select(IncidentRow)
+    if states is not None:
+        stmt = stmt.where(IncidentRow.status.in_([s.value for s in states]))
+    rows = await session.execute(stmt.order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc()))
     return [to_incident(r) for r in rows.scalars()]

@@ -118,6 +118,8 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
                 oncall_notes=[e["text"] for e in by_section["oncall_note"]],
                 critical_note=p["critical_note"],
             ),
+            sla=(make("SlaIn", fix_within=p.get("sla_fix_within"), fix_by=p.get("sla_fix_by"), at=p.get("sla_at"))
+                 if p.get("sla_fix_within") or p.get("sla_fix_by") else None),
         )
 
     def recurring(r: Row) -> Any:

@@ -188,6 +188,8 @@ def _pipeline_rows(p: PipelineIn, pos: int) -> Rows:
             usergroup=p.usergroup, after_hours_action=ah.action, after_hours_target=ah.target,
             after_hours_queue_at=ah.queue_at, after_hours_critical_target=ah.critical_target,
             after_hours_note=ah.note, critical_note=rb.critical_note,
+            sla_fix_within=p.sla.fix_within if p.sla else None, sla_fix_by=p.sla.fix_by if p.sla else None,
+            sla_at=p.sla.at if p.sla else None,
         )],
         ALIASES: [dict(pipeline_id=p.id, position=i, alias=a) for i, a in enumerate(p.aliases)],
         OWNERS: [dict(pipeline_id=p.id, kind=kind, position=i, team_id=t)

@@ -97,7 +97,7 @@ def test_no_scope_is_granted_that_the_code_does_not_need() -> None:
 def test_commands_shortcut_events_and_interactivity() -> None:
     features, settings = MANIFEST["features"], MANIFEST["settings"]
     commands = {c["command"]: c for c in features["slash_commands"]}
-    assert set(commands) == {"/oncall", "/runbook", "/whoowns", "/incident"}
+    assert set(commands) == {"/oncall", "/runbook", "/whoowns", "/incident", "/handoff"}
     assert all(c["url"].endswith("/slack/events") and c["should_escape"] for c in commands.values())
     [shortcut] = features["shortcuts"]
     assert shortcut == {**shortcut, "type": "message", "callback_id": str(Callback.OPEN_INCIDENT_SHORTCUT),
@@ -115,7 +115,8 @@ def test_the_app_listens_to_what_the_manifest_declares() -> None:
     events = set(re.findall(r"@app\.event\(\"([a-z_]+)\"\)", source))
     assert events == set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
-    assert "/incident" in re.findall(r"@app\.command\(\"(/[a-z]+)\"\)", source)
+    single = set(re.findall(r"@app\.command\(\"(/[a-z]+)\"\)", source))
+    assert single == {"/incident", "/handoff"}
     listed = re.search(r"@app\.command\(re\.compile\(r\"\^/\(([a-z|]+)\)\$\"\)\)", source)
     assert listed is not None
-    assert {f"/{c}" for c in listed.group(1).split("|")} | {"/incident"} == declared
+    assert {f"/{c}" for c in listed.group(1).split("|")} | single == declared

@@ -6,7 +6,9 @@
   written with the change, sent by the outbox right after the commit and retried every minute;
 - ``periodic``: ``run_periodic``: auto-escalation (at once for a critical incident whose level-1
   page could not be delivered), queued pages and the owed messages, every minute;
-- ``reads``: ``get_incident``, ``open_incidents_for``, ``events_of``.
+- ``reads``: ``get_incident``, ``open_incidents_for``, ``events_of``, ``list_incidents`` (with
+  ``fix_by``: what ``oncall-bot incidents``/``sla`` and the read API list);
+- ``sla``: ``follow_up_sla``: the reminder before an incident's fix-by and the escalation at it.
 
 May import ``bot.core``, ``bot.render``, ``bot.storage`` and the snapshot services; transports and
 jobs import this package (jobs call ``incidents.run_periodic`` through it). Modules here import
@@ -34,9 +36,10 @@ from bot.services.incidents.periodic import (
     escalate_undelivered,
     run_periodic,
 )
-from bot.services.incidents.reads import events_of, get_incident, open_incidents_for
+from bot.services.incidents.reads import OPEN_STATES, events_of, get_incident, list_incidents, open_incidents_for
 
 __all__ = [
+    "OPEN_STATES",
     "Acted",
     "Decide",
     "Delivery",
@@ -56,6 +59,7 @@ __all__ = [
     "events_of",
     "gate",
     "get_incident",
+    "list_incidents",
     "may_open",
     "open_incident",
     "open_incidents_for",

@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import incident as core
+from bot.core import sla
 from bot.core.coverage import UnknownPipeline
 from bot.core.escalation import EscalationStep, escalation_chain
 from bot.core.incident import Change, EventKind, Incident, Page, Refusal, Refused
@@ -84,7 +85,7 @@ def page_json(page: Page) -> dict[str, Any]:
 def _opened_json(inc: Incident) -> dict[str, Any]:
     return {"pipeline": inc.pipeline, "summary": inc.summary, "critical": inc.critical, "reporter": inc.reporter,
             "status": inc.status, "level": inc.level, "chain_length": inc.chain_length,
-            "page": page_json(inc.page), "next_auto_at": inc.next_auto_at}
+            "page": page_json(inc.page), "next_auto_at": inc.next_auto_at, "fix_by": inc.fix_by}
 
 
 def _audit_change(snap: Snapshot, change: Change) -> dict[str, Any]:
@@ -150,6 +151,7 @@ async def open_incident(
     if isinstance(started, Refused):
         return started
     draft, event = started
+    draft = _with_sla(snap, draft)
     if require_person and not may_open_incident(snap.directory, _actor(snap, reporter)):
         async with deps.db.sessions() as session, session.begin():
             await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.refused",
@@ -168,6 +170,13 @@ async def open_incident(
         await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now, source_message))
     state = await outbox.kick_and_wait(deps, snap, now, inc.id, level=inc.level)
     return Opened(await _load(deps.db, inc.id), delivery=state)
+
+
+def _with_sla(snap: Snapshot, draft: Incident) -> Incident:
+    """The draft with its SLA clock from the pipeline's fix rule (none for an unknown pipeline)."""
+    pipeline = snap.directory.pipelines.get(draft.pipeline)
+    deadline = sla.fix_by(pipeline.fix if pipeline else None, draft.opened_at, snap.calendar)
+    return core.with_sla(draft, deadline, sla.reminder_at(deadline, draft.opened_at, snap.calendar))
 
 
 Decide = Callable[[Incident, Snapshot], core.Outcome]

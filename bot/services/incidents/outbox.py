@@ -78,6 +78,10 @@ def _row(key: str, op: str, target: str, label: str, payload: dict[str, Any], no
     return row
 
 
+owed_row = _row
+"""A delivery row of an owed message (``key``, ``op``, ``target``, ``label``, ``payload``, ``now``, parent key)."""
+
+
 def post_channels(d: Directory, inc: Incident, fallback_channel: str | None) -> list[str]:
     """Where the incident message goes, in order: the pipeline's channel, else where it was
     reported, else the announcement channel (the next one when Slack refuses one)."""

@@ -1,6 +1,7 @@
 """Periodic work (every minute): unacknowledged critical incidents escalate by themselves (and at
 once when their level-1 page could not be delivered within a minute), queued pages whose time has
-come are handed to the outbox, and the outbox's owed messages are sent. All safe with several
+come are handed to the outbox, SLA reminders and fix-by escalations are claimed
+(``bot.services.incidents.sla``), and the outbox's owed messages are sent. All safe with several
 replicas.
 """
 
@@ -14,6 +15,7 @@ from bot.core.incident import Incident, Page, PageKind, Refusal, Refused, Status
 from bot.services.incidents import outbox
 from bot.services.incidents.actions import act, auto_escalate_minutes, chain_at, page_json
 from bot.services.incidents.deps import Acted, Deps, NotFound, SnapshotSource, snapshot_source
+from bot.services.incidents.sla import follow_up_sla
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import incidents as repo
@@ -126,15 +128,19 @@ async def escalate_undelivered(deps: Deps, now: datetime, *, snapshots: Snapshot
 class Tick:
     escalated: int
     pages_sent: int
+    sla_reminded: int = 0
+    sla_escalated: int = 0
 
 
 async def run_periodic(deps: Deps, now: datetime, *, snapshots: SnapshotSource | None = None) -> Tick:
     """The incident work of one scheduler tick at ``now`` (call it every minute): escalations
     (due ones, and critical incidents whose level-1 page could not be delivered), queued pages,
-    then the owed messages (incidents' and changes') that are ready."""
+    SLA reminders and fix-by escalations (``bot.services.incidents.sla``), then the owed
+    messages (incidents' and changes') that are ready."""
     acted = await auto_escalate_due(deps, now, snapshots=snapshots)
     handed = await deliver_queued_pages(deps, now, snapshots=snapshots)
+    reminded, overdue = await follow_up_sla(deps, now, snapshots=snapshots)
     snap = await (snapshots or snapshot_source(deps))()
     await outbox.deliver(deps, snap, now)  # first: a page that goes out now needs no escalation
     acted += await escalate_undelivered(deps, now, snapshots=snapshots)
-    return Tick(sum(1 for a in acted if a.applied), handed)
+    return Tick(sum(1 for a in acted if a.applied), handed, reminded, overdue)

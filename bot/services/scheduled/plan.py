@@ -15,10 +15,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.announcement import Announcement, announced_week, build_announcement, meeting_note
+from bot.core.handoff import HandoffNote, notes_window
+from bot.core.incident import Incident
 from bot.core.recurrence import ANNOUNCEMENT, CHECKLIST, MEETING, Occurrence, occurrences
 from bot.render.scheduled import announcement_message, meeting_ics, shift_start_message
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
+from bot.storage import handoff_notes as notes_repo
+from bot.storage import incidents as incidents_repo
 from bot.storage import scheduled as store
 
 USERGROUP_EXPIRY = timedelta(days=7)
@@ -117,7 +121,9 @@ async def deliveries_for(
     d, cal = snap.directory, snap.calendar
     tz = cal.tz
     if occ.kind == ANNOUNCEMENT:
-        ann = announcement(snap, occ.at)
+        window = notes_window(d, cal, occ.at)
+        ann = announcement(snap, occ.at, open_incidents=await incidents_repo.open_incidents(session),
+                           handoff_notes=await notes_repo.notes_between(session, *window))
         rows: list[dict[str, Any]] = []
         if occ.channel:
             msg = announcement_message(d, tz, ann)
@@ -230,7 +236,8 @@ async def deliveries_for(
     return []
 
 
-def announcement(snap: Snapshot, at: datetime) -> Announcement:
+def announcement(snap: Snapshot, at: datetime, *, open_incidents: Sequence[Incident] = (),
+                 handoff_notes: Sequence[HandoffNote] = ()) -> Announcement:
     cal = snap.calendar
     first, last = announced_week(snap.directory, cal, at)
     week = occurrences(
@@ -240,4 +247,5 @@ def announcement(snap: Snapshot, at: datetime) -> Announcement:
         cal.day_start(last + timedelta(days=1)),
         snap.overrides,
     )
-    return build_announcement(snap.directory, cal, at, snap.overrides, week)
+    return build_announcement(snap.directory, cal, at, snap.overrides, week, open_incidents=open_incidents,
+                              handoff_notes=handoff_notes)

@@ -17,6 +17,7 @@ the tables from here.
 
 from __future__ import annotations
 
+from bot.storage.tables.api import ApiTokenRow, HandoffNoteRow
 from bot.storage.tables.audit import AuditRow
 from bot.storage.tables.base import CLOCK, ID, NAMING_CONVENTION, Base, one_of, table_of
 from bot.storage.tables.calendar_tokens import CalendarTokenRow
@@ -61,6 +62,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "SEED_TABLES",
     "AdminRow",
+    "ApiTokenRow",
     "AuditRow",
     "Base",
     "CalendarRow",
@@ -70,6 +72,7 @@ __all__ = [
     "ChecklistRow",
     "ChecklistTickRow",
     "DeliveryRow",
+    "HandoffNoteRow",
     "HolidayRow",
     "IncidentEventRow",
     "IncidentRow",

@@ -34,6 +34,7 @@ class IncidentRow(Base):
         CheckConstraint("level >= 1 AND chain_length >= level", name="level_in_chain"),
         Index(None, "status"),
         Index(None, "next_auto_at"),
+        Index(None, "fix_by"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -62,6 +63,12 @@ class IncidentRow(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     permalink: Mapped[str | None] = mapped_column(Text)
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)  # opens once per key
+    # the SLA clock (``bot.core.sla``), fixed when it opens; ``sla_*_at``: when the reminder /
+    # the escalation was claimed (by one replica), None until then
+    fix_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fix_remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class IncidentEventRow(Base):

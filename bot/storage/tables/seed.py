@@ -145,6 +145,10 @@ class PipelineRow(Base):
     after_hours_critical_target: Mapped[str | None] = mapped_column(String(128))  # slot reference
     after_hours_note: Mapped[str] = mapped_column(Text)
     critical_note: Mapped[str] = mapped_column(Text)
+    # the seed's ``sla:`` (all None without one): fix_within "7d" | fix_by "end_of_month" [at "17:00"]
+    sla_fix_within: Mapped[str | None] = mapped_column(String(16))
+    sla_fix_by: Mapped[str | None] = mapped_column(String(32))
+    sla_at: Mapped[str | None] = mapped_column(CLOCK)
 
 
 class PipelineAliasRow(Base):
