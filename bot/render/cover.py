@@ -188,3 +188,17 @@ def pager_thread_line(d: Directory, tz: ZoneInfo, span: PagerSpan, taker: str) -
 def need_cover_button(start: datetime, end: datetime) -> ButtonElement:
     """The "Need cover?" button of the before-shift DM: opens a cover request for that shift."""
     return _button("Need cover?", CoverAction.NEED, f"{int(start.timestamp())}:{int(end.timestamp())}")
+
+
+def render_cover_list(d: Directory, tz: ZoneInfo, requests: Sequence[CoverRequest]) -> Message:
+    """Cover requests, newest first, each with its slots and who took them."""
+    if not requests:
+        text = "No cover requests. `/oncall cover FROM TO [reason]` asks for one."
+        return Message(text, (_section(text),))
+    blocks: list[Block] = []
+    for req in requests[:MAX_SLOTS_SHOWN // 2]:
+        head = (f"*#{req.id}* {mention(d, req.requester)} · {_span(tz, req.start, req.end)} · {req.status}"
+                + (f" · _{user_text(req.reason)}_" if req.reason else ""))
+        lines = [f"{slot_text(d, tz, s)} · {_state(d, req, s)}" for s in req.slots]
+        blocks.append(_section("\n".join([head, *lines])[:2900]))
+    return Message(f"Cover requests ({len(requests)})", tuple(blocks))

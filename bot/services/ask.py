@@ -14,6 +14,7 @@ from bot.commands.results import NotFound, OwnersReport, Problem
 from bot.config import Settings
 from bot.render.blocks import Message, render_not_understood, render_result
 from bot.services.changes import answer_change_line
+from bot.services.cover import answer_cover_line
 from bot.services.queries import ask_snapshot, load_snapshot
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database
@@ -42,7 +43,8 @@ async def ask_line(db: Database, settings: Settings, line: str, now: datetime, u
     command = console_command(line)
     if command is None:
         return Said(render_not_understood(), snap, True)
-    changed = await answer_change_line(db, snap, command, now, user, settings)
+    changed = (await answer_cover_line(db, snap, command, now, user, settings)
+               or await answer_change_line(db, snap, command, now, user, settings))
     if changed is not None:
         said = Said(changed.message, snap, changed.outcome == "user_error")
     else:

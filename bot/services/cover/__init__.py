@@ -14,15 +14,19 @@ transports and jobs import this package. Modules here import their siblings dire
 
 from __future__ import annotations
 
+from bot.services.cover.answers import CoverAnswered, answer_cover, answer_cover_line
 from bot.services.cover.outbox import deliver
 from bot.services.cover.pager import PagerTaken, hand_pager
 from bot.services.cover.requests import TakeOutcome, list_requests, request_cover, take_slots, untake
 from bot.services.cover.tick import CoverTickReport, run_tick
 
 __all__ = [
+    "CoverAnswered",
     "CoverTickReport",
     "PagerTaken",
     "TakeOutcome",
+    "answer_cover",
+    "answer_cover_line",
     "deliver",
     "hand_pager",
     "list_requests",
