@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
@@ -19,15 +18,9 @@ from bot.core.model import Directory
 from bot.render.blocks import MAX_BLOCKS, Message, _context, _md, _section
 from bot.render.changes import refusal_text
 from bot.render.fmt import date_token, mention, slot_label, user_text
+from bot.render.ids import CoverAction
 
 MAX_SLOTS_SHOWN = MAX_BLOCKS - 6
-
-
-class CoverAction(StrEnum):
-    TAKE = "cover_take"  # value: "REQUEST:N"
-    TAKE_ALL = "cover_take_all"  # value: "REQUEST:CHANNEL"
-    UNTAKE = "cover_untake"  # value: "REQUEST:N"
-    NEED = "cover_need"  # on the before-shift DM; value: "START:END" (epoch seconds)
 
 
 def _button(text: str, action: CoverAction, value: str, style: str | None = None,
@@ -185,11 +178,6 @@ def pager_thread_line(d: Directory, tz: ZoneInfo, span: PagerSpan, taker: str) -
             f"{date_token(span.end, tz)}: further pages go to {mention(d, taker)}.")
 
 
-def need_cover_button(start: datetime, end: datetime) -> ButtonElement:
-    """The "Need cover?" button of the before-shift DM: opens a cover request for that shift."""
-    return _button("Need cover?", CoverAction.NEED, f"{int(start.timestamp())}:{int(end.timestamp())}")
-
-
 def render_cover_list(d: Directory, tz: ZoneInfo, requests: Sequence[CoverRequest]) -> Message:
     """Cover requests, newest first, each with its slots and who took them."""
     if not requests:
@@ -202,3 +190,24 @@ def render_cover_list(d: Directory, tz: ZoneInfo, requests: Sequence[CoverReques
         lines = [f"{slot_text(d, tz, s)} · {_state(d, req, s)}" for s in req.slots]
         blocks.append(_section("\n".join([head, *lines])[:2900]))
     return Message(f"Cover requests ({len(requests)})", tuple(blocks))
+
+
+def cover_modal(tz: ZoneInfo, now: datetime, start: datetime | None = None, end: datetime | None = None
+                ) -> dict[str, object]:
+    """The form of ``/oncall cover`` without arguments (and of "Need cover?", filled with the shift)."""
+    from slack_sdk.models.blocks import DateTimePickerElement, InputBlock, PlainTextInputElement
+    from slack_sdk.models.views import View
+
+    from bot.render.ids import Callback
+
+    def picker(field: str, label: str, at: datetime | None) -> InputBlock:
+        element = DateTimePickerElement(action_id=field, initial_date_time=int(at.timestamp()) if at else None)
+        return InputBlock(block_id=field, label=label, element=element)
+
+    reason = InputBlock(block_id="reason", label="Reason (shown in the channel)", optional=True,
+                        element=PlainTextInputElement(action_id="reason", max_length=300))
+    view = View(type="modal", callback_id=str(Callback.COVER_MODAL), title="Ask for cover", submit="Post",
+                close="Cancel", blocks=[_section("Your on-call slots in this time are offered in your rotation's "
+                                                 "channel, each with a Take button."),
+                                        picker("start", "From", start or now), picker("end", "To", end), reason])
+    return view.to_dict()

@@ -14,6 +14,7 @@ transports and jobs import this package. Modules here import their siblings dire
 
 from __future__ import annotations
 
+from bot.core.cover import CoverRequest
 from bot.services.cover.answers import CoverAnswered, answer_cover, answer_cover_line
 from bot.services.cover.outbox import deliver
 from bot.services.cover.pager import PagerTaken, hand_pager
@@ -22,6 +23,7 @@ from bot.services.cover.tick import CoverTickReport, run_tick
 
 __all__ = [
     "CoverAnswered",
+    "CoverRequest",
     "CoverTickReport",
     "PagerTaken",
     "TakeOutcome",
