@@ -51,6 +51,7 @@ class CoverTakeCommand:
     request: int
     slot: int | None = None  # None: every open slot
     untake: bool = False
+    channel: str | None = None  # with ``slot`` None: only the open slots offered in this channel
 
 
 @dataclass(frozen=True, slots=True)

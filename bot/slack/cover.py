@@ -224,7 +224,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
     def take_all(value: str) -> CoverCommandValue | None:
         pair = _pair(value)
-        return CoverTakeCommand(pair[0], None) if pair else None
+        return CoverTakeCommand(pair[0], None, channel=pair[1] or None) if pair else None
 
     app.action(_pattern(CoverAction.TAKE))(on_button(take))
     app.action(_pattern(CoverAction.UNTAKE))(on_button(untake))

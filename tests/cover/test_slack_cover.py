@@ -56,9 +56,16 @@ async def replica(settings: Settings, slack: FakeSlack) -> AsyncIterator[Running
 
 
 async def ask(bot: RunningBot, text: str, user: str) -> dict[str, Any]:
+    """The answer: in the ack, or (a slow machine) through the response_url after it."""
     body = slash_command_body("/oncall", text, user_id=user, response_url=bot.slack.response_url("cmd"))
+    before = len(bot.slack.responses_to("cmd"))
     status, answer = await bot.sim.post(bot.events_url, body)
     assert status == 200 and isinstance(answer, dict), answer
+    if answer.get("text") == "Working on it…":
+        await bot.slack.wait_for_responses("cmd", before + 1, timeout=30)
+        later = bot.slack.responses_to("cmd")[before].body
+        assert isinstance(later, dict)
+        return {**later, "response_type": later.get("response_type", "ephemeral")}
     return answer
 
 
@@ -188,3 +195,18 @@ async def test_take_the_pager_tells_the_relieved_and_the_backup(bot: RunningBot)
     refused = await ask(bot, "give engagement <@U0DE00004>", DEV)  # de2 no longer holds it
     assert refused["text"].startswith(":no_entry: Not handed over: Only whoever holds")
     assert "pager.refused" in await actions(bot.deps.db)
+
+
+async def test_take_all_takes_every_open_slot_of_the_message(bot: RunningBot) -> None:
+    bot.slack.add_channel(name="data-eng")
+    answer = await ask(bot, "cover dec 2 dec 3", DEV)
+    assert answer["text"].startswith(":sos: Asked for cover (#1): 2 slot(s)"), answer["text"]
+    await bot.settle()
+    assert "cover_take_all:1:#data-eng" in posts_to(bot, "#data-eng")[0]
+    await press(bot, "cover_take_all", "1:#data-eng", DORA, "all")
+    await bot.settle()
+    assert said(bot, "all")[0].count(":white_check_mark: You cover") == 4  # text and block
+    done = await actions(bot.deps.db)
+    assert done.count("cover.taken") == 2
+    updates = [json.dumps(c.params) for c in bot.slack.calls_to("chat.update")]
+    assert "every slot was taken" in updates[-1]

@@ -85,7 +85,7 @@ async def answer_cover(
             text = f":leftwards_arrow_with_hook: Slot #{command.slot} of cover request #{back.id} is open again."
             return CoverAnswered(Message(text), "ok", kick_cover=True)
         slots = [command.slot] if command.slot is not None else None
-        got = await take_slots(db, command.request, user, now, slots=slots, who=who)
+        got = await take_slots(db, command.request, user, now, slots=slots, channel=command.channel, who=who)
         if got.problem is not None or got.request is None:
             assert got.problem is not None
             return CoverAnswered(render_refusal(d, tz, got.problem), "user_error")
