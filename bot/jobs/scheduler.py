@@ -77,7 +77,7 @@ class ScheduledJobs:
         except Exception:
             log.exception("before-shift notices at %s failed", at.isoformat())
         try:
-            await cover_service.run_tick(self.deps.db, at, self.ticker.port)
+            await cover_service.run_tick(self.deps.db, at, getattr(self.ticker, "port", None))
         except Exception:
             log.exception("cover requests at %s failed", at.isoformat())
         self.ticks += 1
