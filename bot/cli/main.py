@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
+from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
 from bot.cli.people import add_people_parser, cmd_people
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_scheduled_parsers(sub)
     add_changes_parsers(sub)
+    add_cover_parsers(sub)
     p = sub.add_parser("db", help="database migrations")
     dsub = p.add_subparsers(dest="db_command", required=True)
     add_upgrade_lock_arguments(dsub.add_parser("upgrade", help="migrate to the newest schema"))
@@ -98,6 +100,7 @@ COMMANDS: dict[str, Command] = {
     **SCHEDULED_COMMANDS,
     **CHANGES_COMMANDS,
     **READAPI_COMMANDS,
+    **COVER_COMMANDS,
 }
 
 

@@ -9,6 +9,7 @@ from bot.commands.changes import HELP_LINES as CHANGE_HELP_LINES
 from bot.commands.changes import ChangeCommand, parse_change
 from bot.commands.common import UsageError as UsageError  # (re-exported: callers catch it from here)
 from bot.commands.common import mention_user_id as mention_user_id
+from bot.commands.cover import HELP_LINES as COVER_HELP_LINES
 from bot.core.when import WEEKDAY_RULE
 
 COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
@@ -153,6 +154,7 @@ HELP_TEXT: dict[str, list[tuple[str, str]]] = {
         ("/oncall me  ·  /oncall @someone", "roles this week and next shifts (@ an id, a name or a mention)"),
         ("/oncall schedule PIPELINE [WEEKS]", "the coming weeks (default 2, at most 12)"),
         *CHANGE_HELP_LINES,
+        *COVER_HELP_LINES,
     ],
     "/runbook": [("/runbook PIPELINE", "data, owners, common issues, SLAs, on-call notes and who is on call now")],
     "/whoowns": [("/whoowns QUERY", 'owners of a pipeline or of the data it carries ("clickstream", "churn")')],

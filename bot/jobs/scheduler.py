@@ -4,7 +4,8 @@ must not be shared between processes), nothing pickled. The truth (what is due, 
 lives in our tables, so any number of replicas can run this and a restart catches up.
 
 Each tick reads the clock once and passes that instant down: the scheduled work
-(``bot.services.scheduled.Ticker``) and, when it exists, ``bot.services.incidents.run_periodic``.
+(``bot.services.scheduled.Ticker``), ``bot.services.incidents.run_periodic``, the before-shift
+DMs and the cover requests' lead notices and expiries (``bot.services.cover.run_tick``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import changes as change_service
+from bot.services import cover as cover_service
 from bot.services import incidents as incident_service
 from bot.services.deliveries import SlackPort, WebSlackPort
 from bot.services.scheduled import ScheduleConfig, Ticker
@@ -74,6 +76,10 @@ class ScheduledJobs:
             await change_service.before_shift_dms(self.deps, at)
         except Exception:
             log.exception("before-shift notices at %s failed", at.isoformat())
+        try:
+            await cover_service.run_tick(self.deps.db, at, getattr(self.ticker, "port", None))
+        except Exception:
+            log.exception("cover requests at %s failed", at.isoformat())
         self.ticks += 1
 
     async def _job(self) -> None:

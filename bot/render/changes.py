@@ -56,7 +56,7 @@ from bot.core.model import Directory
 from bot.core.shifts import Shift
 from bot.render.blocks import MAX_BLOCKS, Message, _context, _md, _section
 from bot.render.fmt import date_token, duration, local_time, mention, slot_label, user_text
-from bot.render.ids import Action
+from bot.render.ids import Action, CoverAction
 
 MAX_IMPACT_LINES = 8
 MAX_LISTED = 40
@@ -316,9 +316,13 @@ def render_notice(d: Directory, tz: ZoneInfo, person: str, shifts: Sequence[Shif
         if covers:
             lines.append(f"    _{covers}_")
     buttons = [ButtonElement(text=f"Runbook: {d.pipelines[p].name}"[:75], action_id=f"{Action.RUNBOOK}:{p}",
-                             value=p) for p in dict.fromkeys(s.pipeline for s in shifts)][:5]
+                             value=p) for p in dict.fromkeys(s.pipeline for s in shifts)][:4]
+    end = max(s.end for s in shifts)
+    cover = f"{int(start.timestamp())}:{int(end.timestamp())}"
+    buttons.append(ButtonElement(text="Need cover?", action_id=f"{CoverAction.NEED}:{cover}", value=cover))
     blocks: list[Block] = [_section(first), _section("\n".join(lines)),
-                           _context("Can't make it? `/oncall away FROM TO` or `/oncall swap @you @someone WEEK`.")]
+                           _context("Can't make it? *Need cover?* asks your rotation's channel, or "
+                                    "`/oncall away FROM TO`, `/oncall swap @you @someone WEEK`.")]
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return Message(_plain(first, d), tuple(blocks), ephemeral=False)

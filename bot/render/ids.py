@@ -18,6 +18,14 @@ class Action(StrEnum):
     MEETING_DECLINE = "meeting_decline"
 
 
+class CoverAction(StrEnum):
+    TAKE = "cover_take"  # value: "REQUEST:N"
+    TAKE_ALL = "cover_take_all"  # value: "REQUEST:CHANNEL"
+    UNTAKE = "cover_untake"  # value: "REQUEST:N"
+    NEED = "cover_need"  # on the before-shift DM; value: "START:END" (epoch seconds)
+
+
 class Callback(StrEnum):
     OPEN_INCIDENT_SHORTCUT = "open_incident_shortcut"
     OPEN_INCIDENT_MODAL = "open_incident_modal"
+    COVER_MODAL = "cover_modal"

@@ -15,6 +15,7 @@ from bot.commands.results import NotFound, OwnersReport, Problem
 from bot.config import Settings
 from bot.render.blocks import Message, render_not_understood, render_result
 from bot.services.changes import answer_change_line
+from bot.services.cover import answer_cover_line
 from bot.services.handoff import answer_handoff
 from bot.services.queries import ask_snapshot, load_snapshot
 from bot.services.snapshot import Snapshot
@@ -48,7 +49,8 @@ async def ask_line(db: Database, settings: Settings, line: str, now: datetime, u
     if handoff_text is not None:  # /handoff NOTE: stored (if allowed) by the handoff service
         noted = await answer_handoff(db, user, handoff_text, now, settings.admin_ids)
         return Said(noted.message, snap, noted.user_error)
-    changed = await answer_change_line(db, snap, command, now, user, settings)
+    changed = (await answer_cover_line(db, snap, command, now, user, settings)
+               or await answer_change_line(db, snap, command, now, user, settings))
     if changed is not None:
         said = Said(changed.message, snap, changed.outcome == "user_error")
     else:

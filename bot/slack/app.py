@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.ops.logging import bolt_log_context
 from bot.services.cache import SnapshotCache
-from bot.slack import changes, commands, errors, handoff, home, incidents, scheduled
+from bot.slack import changes, commands, cover, errors, handoff, home, incidents, scheduled
 from bot.slack.context import BotContext, attach
 from bot.slack.context import context_of as context_of  # (re-exported for the server and tests)
 from bot.slack.deps import SlackDeps
@@ -109,6 +109,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     incidents.register(app, deps)
     scheduled.register(app, deps)
     changes.register(app, deps)
+    cover.register(app, deps)
     commands.register_fallbacks(app, ctx)  # last: only what no listener above took
     return app
 

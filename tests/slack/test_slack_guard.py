@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.render.changes import ChangeAction, ChangeView
-from bot.render.ids import Action, Callback
+from bot.render.ids import Action, Callback, CoverAction
 from bot.slack.guard import MAX_BODY_BYTES, GuardedSite
 from bot.slack.metrics import COMMAND_LABELS
 from bot.slack.server import EVENTS_PATH, build_web_app
@@ -83,7 +83,7 @@ async def test_unknown_commands_are_counted_as_other(bot: RunningBot) -> None:
 
 
 def test_every_label_the_bot_names_is_a_known_metric_label() -> None:
-    names = {str(x) for enum in (Action, Callback, ChangeAction, ChangeView) for x in enum}
+    names = {str(x) for enum in (Action, Callback, ChangeAction, ChangeView, CoverAction) for x in enum}
     assert names <= COMMAND_LABELS
 
 

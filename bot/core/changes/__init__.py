@@ -29,7 +29,7 @@ from bot.core.changes.model import (
     ShiftChange,
     Target,
 )
-from bot.core.changes.plan import plan_change
+from bot.core.changes.plan import plan_change, plan_override_as
 
 __all__ = [
     "MAX_RANGE",
@@ -55,6 +55,7 @@ __all__ = [
     "pipelines_using",
     "plan_cancel",
     "plan_change",
+    "plan_override_as",
     "target_choices",
     "week_of",
 ]

@@ -23,6 +23,8 @@ class RefusalKind(StrEnum):
     AWAY = "away"  # it would put someone on call while they are away
     NOBODY = "nobody"  # an absence that nobody can cover leaves a window with nobody
     NO_CHANGE = "no_change"  # nothing anybody sees would change
+    TAKEN = "taken"  # a cover slot someone else took first, or that is no longer open
+    DOUBLE_DUTY = "double_duty"  # it would make someone primary and backup of one pipeline at once
 
 
 @dataclass(frozen=True, slots=True)

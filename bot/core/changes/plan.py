@@ -277,3 +277,35 @@ def _finish(
                                                   "or no pipeline window uses it in that time.")
         return Refusal(RefusalKind.NO_CHANGE, "Nothing would change: no pipeline window uses their slots then.")
     return Plan(request, new, tuple(changes), perm.reason, tuple(double_duty(directory, cal, after, changes)))
+
+
+def plan_override_as(
+    directory: Directory,
+    cal: CompanyCalendar,
+    request: ChangeRequest,
+    permission: str,
+    overrides: Sequence[Override],
+    aways: Sequence[Away],
+    now: datetime,
+) -> Plan | Refusal:
+    """Plan a seat ``override`` whose permission the caller already decided (``permission``: why,
+    e.g. a Take of a cover slot the requester offered, ``bot.core.cover``): the checks of every
+    change still apply (a range from now on, nobody on call while away, something changes), and
+    so does one more: no window that had someone on call is left with nobody."""
+    checked = _check_basics(directory, request, now)
+    if isinstance(checked, Refusal):
+        return checked
+    t = checked.target
+    if checked.kind != ChangeKind.OVERRIDE or t is None or t.rotation not in directory.rotations:
+        return invalid("Only an override of a rotation seat can be planned this way.")
+    new = NewOverride(checked.start, checked.end, checked.person, rotation=t.rotation, role=t.role,
+                      reason=checked.reason)
+    plan = _finish(directory, cal, checked, overrides, aways, (new,), pipelines_using(directory, (t.rotation,)),
+                   Decision(True, permission), now)
+    if isinstance(plan, Refusal):
+        return plan
+    empty = next((c for c in plan.impact if c.before is not None and c.after is None), None)
+    if empty is not None:
+        return Refusal(RefusalKind.NOBODY, "It would leave a window with nobody on call.", pipeline=empty.pipeline,
+                       role=empty.role, start=empty.start, end=empty.end)
+    return plan

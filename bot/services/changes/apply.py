@@ -161,6 +161,103 @@ def _replayed(record: ChangeRecord) -> Applied:
     return Applied(record, plan, replayed=True)
 
 
+async def write_plan(
+    session: AsyncSession, directory: Directory, cal: CompanyCalendar, result: Plan, now: datetime, *,
+    source_key: str | None = None, extra_audit: dict[str, Any] | None = None,
+) -> ChangeRecord:
+    """In the caller's transaction (which holds ``CHANGES_LOCK_KEY``): insert the plan's overrides
+    and its change row, audit it (``change.KIND``; ``extra_audit`` joins its ``after``), and make
+    every cached snapshot reload. The change recorded."""
+    request = result.request
+    ids = []
+    for n in result.overrides:
+        o = await add_override(
+            session,
+            start=n.start,
+            end=n.end,
+            person=n.person,
+            created_at=now,
+            rotation=n.rotation,
+            role=n.role,
+            replaces=n.replaces,
+            pipeline=n.pipeline,
+            reason=n.reason,
+            created_by=request.actor,
+        )
+        ids.append(o.id)
+    record = await store.add_change(
+        session,
+        kind=request.kind,
+        created_by=request.actor,
+        created_at=now,
+        start=request.start,
+        end=request.end,
+        person=request.person,
+        other=request.other,
+        target=request.target,
+        reason=request.reason,
+        override_ids=ids,
+        source_key=source_key,
+    )
+    await audit.record(
+        session,
+        at=now,
+        actor=request.actor,
+        action=f"change.{request.kind}",
+        subject=f"change:{record.id}",
+        before={"on_call": _on_call(result.impact, "before")},
+        after={
+            "change": _record_json(record),
+            "text": mrkdwn_to_text(describe_record(directory, cal.tz, record), directory),
+            "on_call": _on_call(result.impact, "after"),
+            "permission": result.permission,
+            **(extra_audit or {}),
+        },
+    )
+    await bump_version(session)
+    return record
+
+
+async def audit_refusal(session: AsyncSession, directory: Directory, cal: CompanyCalendar, request: ChangeRequest,
+                        refusal: Refusal, now: datetime, *, action: str = "change.refused",
+                        subject: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    """Record a refused change (``action``) in the caller's transaction."""
+    await audit.record(
+        session,
+        at=now,
+        actor=request.actor,
+        action=action,
+        subject=subject or _subject(directory, cal, request),
+        after={"request": _change_json(request), **_refusal_json(directory, cal, refusal), **(extra or {})},
+    )
+
+
+async def write_cancel(session: AsyncSession, plan: CancelPlan, actor: str | None, now: datetime, *,
+                       extra_audit: dict[str, Any] | None = None) -> Cancelled:
+    """In the caller's transaction (holding ``CHANGES_LOCK_KEY``): take a change back from ``now``
+    on as ``plan`` says, audit it (``change.cancelled``) and make every snapshot reload."""
+    record = plan.record
+    kept = await _apply_cancel(session, plan)
+    await store.mark_cancelled(session, record.id, at=now, by=actor, override_ids=kept)
+    cancelled = replace(record, cancelled_at=now, cancelled_by=actor, override_ids=tuple(kept))
+    await audit.record(
+        session,
+        at=now,
+        actor=actor,
+        action="change.cancelled",
+        subject=f"change:{record.id}",
+        before={"change": _record_json(record), "on_call": _on_call(plan.impact, "before")},
+        after={
+            "change": _record_json(cancelled),
+            "on_call": _on_call(plan.impact, "after"),
+            "permission": plan.permission,
+            **(extra_audit or {}),
+        },
+    )
+    await bump_version(session)
+    return Cancelled(cancelled, plan.affected, plan.impact)
+
+
 async def apply_change(
     db: Database,
     request: ChangeRequest,
@@ -192,64 +289,12 @@ async def apply_change(
         aways = await store.aways_between(session, lo, max(request.end, lo + timedelta(seconds=1)))
         result = plan_change(directory, cal, admins_with(directory, extra_admins), request, overrides, aways, now)
         if isinstance(result, Refusal):
-            await audit.record(
-                session,
-                at=now,
-                actor=request.actor,
-                action="change.refused",
-                subject=_subject(directory, cal, request),
-                after={"request": _change_json(request), **_refusal_json(directory, cal, result)},
-            )
+            await audit_refusal(session, directory, cal, request, result, now)
             return Refused(result, request)
-        request = result.request
-        ids = []
-        for n in result.overrides:
-            o = await add_override(
-                session,
-                start=n.start,
-                end=n.end,
-                person=n.person,
-                created_at=now,
-                rotation=n.rotation,
-                role=n.role,
-                replaces=n.replaces,
-                pipeline=n.pipeline,
-                reason=n.reason,
-                created_by=request.actor,
-            )
-            ids.append(o.id)
-        record = await store.add_change(
-            session,
-            kind=request.kind,
-            created_by=request.actor,
-            created_at=now,
-            start=request.start,
-            end=request.end,
-            person=request.person,
-            other=request.other,
-            target=request.target,
-            reason=request.reason,
-            override_ids=ids,
-            source_key=source_key,
-        )
-        await audit.record(
-            session,
-            at=now,
-            actor=request.actor,
-            action=f"change.{request.kind}",
-            subject=f"change:{record.id}",
-            before={"on_call": _on_call(result.impact, "before")},
-            after={
-                "change": _record_json(record),
-                "text": mrkdwn_to_text(describe_record(directory, cal.tz, record), directory),
-                "on_call": _on_call(result.impact, "after"),
-                "permission": result.permission,
-            },
-        )
+        record = await write_plan(session, directory, cal, result, now, source_key=source_key)
         applied = Applied(record, result)
         if queue_dms:
             await queue_in(session, directory, applied, now)
-        await bump_version(session)
     await notify_change(db, directory, applied, now, notify)
     return applied
 
@@ -297,26 +342,9 @@ async def cancel_change(
                 after=_refusal_json(directory, cal, result),
             )
             return Refused(result, change_id=change_id)
-        kept = await _apply_cancel(session, result)
-        await store.mark_cancelled(session, change_id, at=now, by=actor, override_ids=kept)
-        cancelled = replace(record, cancelled_at=now, cancelled_by=actor, override_ids=tuple(kept))
-        await audit.record(
-            session,
-            at=now,
-            actor=actor,
-            action="change.cancelled",
-            subject=f"change:{change_id}",
-            before={"change": _record_json(record), "on_call": _on_call(result.impact, "before")},
-            after={
-                "change": _record_json(cancelled),
-                "on_call": _on_call(result.impact, "after"),
-                "permission": result.permission,
-            },
-        )
-        done = Cancelled(cancelled, result.affected, result.impact)
+        done = await write_cancel(session, result, actor, now)
         if queue_dms:
             await queue_in(session, directory, done, now)
-        await bump_version(session)
     await notify_change(db, directory, done, now, notify)
     return done
 

@@ -15,7 +15,9 @@ transports and jobs import this package. Modules here import their siblings dire
 from __future__ import annotations
 
 from bot.services.deliveries.config import (
+    COVER_PREFIX,
     OWED_PREFIXES,
+    SEPARATE_PREFIXES,
     AfterSent,
     DeliveryConfig,
     DeliveryReport,
@@ -31,8 +33,10 @@ from bot.services.deliveries.port import SendError, SlackPort
 from bot.services.deliveries.slack_port import WebSlackPort
 
 __all__ = [
+    "COVER_PREFIX",
     "FAULT_ENV",
     "OWED_PREFIXES",
+    "SEPARATE_PREFIXES",
     "AfterSent",
     "ConsolePort",
     "Deliverer",

@@ -15,6 +15,13 @@ OWED_PREFIXES = ("incident:", "change:")
 """Key prefixes of the messages owed to people about incidents and schedule changes: sent by their
 own deliverer (kicked right after the change, and every minute), never by the scheduled tick's."""
 
+COVER_PREFIX = "cover:"
+"""Key prefix of the messages of cover requests (``bot.services.cover.outbox``): their own
+deliverer sends them (kicked after each action, and by the minute tick)."""
+
+SEPARATE_PREFIXES = (*OWED_PREFIXES, COVER_PREFIX)
+"""What the scheduled tick's deliverer leaves to the deliverers of their own."""
+
 
 @dataclass
 class DeliveryConfig:

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Directory, RecurringWork
 from bot.core.recurrence import Occurrence, definition_occurrences, lookback, with_assignees
-from bot.services.deliveries import OWED_PREFIXES, Deliverer, SlackPort
+from bot.services.deliveries import SEPARATE_PREFIXES, Deliverer, SlackPort
 from bot.services.queries import load_snapshot
 from bot.services.scheduled.config import ScheduleConfig, TickReport, replica_id
 from bot.services.scheduled.followups import follow_up_checklists
@@ -144,7 +144,7 @@ class Ticker:
             preload=self.rendering.preload,
             monotonic=self.monotonic,
             sleep=self.sleep or asyncio.sleep,
-            skip=OWED_PREFIXES,  # incident and change messages: bot.services.incidents.outbox sends them
+            skip=SEPARATE_PREFIXES,  # incident, change and cover messages: their own deliverers send them
         )
         report.deliveries = await deliverer.run(now)
         report.seconds = self.monotonic() - t0

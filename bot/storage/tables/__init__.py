@@ -5,9 +5,10 @@
 - ``seed``: the seed's reference data (calendar, teams, people, rotations, pipelines, runbooks,
   recurring work), replaced as a whole by ``apply_seed``; ``SEED_TABLES`` in reading order;
 - ``overrides``, ``meta``, ``changes`` (schedule changes, shift notices), ``audit``,
-  ``calendar_tokens``, ``incidents``, ``scheduled`` (occurrences, deliveries, checklists,
-  meetings): operational state. It names seed entries by id as plain text without foreign keys:
-  it is history and must outlive a seed reload that removes a person or a pipeline.
+  ``calendar_tokens``, ``incidents``, ``cover`` (cover requests and their slots), ``scheduled``
+  (occurrences, deliveries, checklists, meetings): operational state. It names seed entries by
+  id as plain text without foreign keys: it is history and must outlive a seed reload that
+  removes a person or a pipeline.
 
 Importing this package registers every table on ``Base.metadata`` (Alembic's ``env.py`` and
 ``bot.storage.migrate`` rely on it). Table modules import ``base`` (and ``bot.core`` for closed
@@ -22,6 +23,7 @@ from bot.storage.tables.audit import AuditRow
 from bot.storage.tables.base import CLOCK, ID, NAMING_CONVENTION, Base, one_of, table_of
 from bot.storage.tables.calendar_tokens import CalendarTokenRow
 from bot.storage.tables.changes import ChangeRow, ShiftNoticeRow
+from bot.storage.tables.cover import CoverRequestRow, CoverSlotRow
 from bot.storage.tables.incidents import IncidentEventRow, IncidentRow
 from bot.storage.tables.meta import MetaRow
 from bot.storage.tables.overrides import OverrideRow
@@ -71,6 +73,8 @@ __all__ = [
     "ChecklistItemRow",
     "ChecklistRow",
     "ChecklistTickRow",
+    "CoverRequestRow",
+    "CoverSlotRow",
     "DeliveryRow",
     "HandoffNoteRow",
     "HolidayRow",
