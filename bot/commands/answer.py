@@ -28,6 +28,7 @@ from bot.commands.results import (
     ScheduleReport,
     Shift,
 )
+from bot.core.channels import ChannelPipelines, pipelines_of_channel
 from bot.core.coverage import oncall_at, schedule
 from bot.core.model import Person, Pipeline
 from bot.core.rotation import roles_of, week_index, week_start
@@ -47,8 +48,15 @@ def resolve_pipeline(snap: Snapshot, text: str) -> Pipeline | NotFound:
     return NotFound("pipeline", text, match.suggestions, tuple(snap.directory.pipelines))
 
 
-def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = None) -> Result:
-    """The result of ``command`` asked at ``now`` (aware) by person id ``user`` (None if unknown)."""
+def answer(
+    command: Command, snap: Snapshot, now: datetime, user: str | None = None, channel: str | None = None
+) -> Result:
+    """The result of ``command`` asked at ``now`` (aware) by person id ``user`` (None if unknown)
+    in ``channel`` (``#name``; None when unknown or not a channel).
+
+    ``/oncall`` and ``/oncall at WHEN`` without a pipeline, and ``/runbook`` without one, answer
+    for the channel's pipelines when it has some (``bot.core.channels``); ``/oncall all`` answers
+    for every pipeline wherever it is asked."""
     d, cal, ov = snap.directory, snap.calendar, snap.overrides
     if isinstance(command, Help):
         return HelpReport(command.command)
@@ -60,8 +68,10 @@ def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = N
             except WhenError as exc:
                 return Problem(str(exc), "/oncall")
         if isinstance(command, OncallAll):
-            answers = tuple(oncall_at(d, cal, pid, at, ov) for pid in d.pipelines)
-            return OncallReport(at, answers, command.at is not None)
+            scope = None if command.everything else pipelines_of_channel(d, channel)
+            ids = scope.pipelines if scope is not None else tuple(d.pipelines)
+            answers = tuple(oncall_at(d, cal, pid, at, ov) for pid in ids)
+            return OncallReport(at, answers, command.at is not None, scope)
         found = resolve_pipeline(snap, command.pipeline)
         if isinstance(found, NotFound):
             person = resolve_person(snap, command.pipeline, user) if command.at is None else None
@@ -81,6 +91,8 @@ def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = N
             return person
         return person_report(snap, person, now, is_self=person.id == user)
     if isinstance(command, Runbook):
+        if not command.pipeline:
+            return _channel_runbook(snap, now, pipelines_of_channel(d, channel))
         found = resolve_pipeline(snap, command.pipeline)
         if isinstance(found, NotFound):
             return found
@@ -96,6 +108,18 @@ def answer(command: Command, snap: Snapshot, now: datetime, user: str | None = N
     # Change commands write: the changes service answers them (bot.services.changes), never this
     # pure function; a transport that routes one here gets a clear answer, not a crash.
     return Problem("That changes the schedule: ask me in Slack or the console.", "/oncall")
+
+
+def _channel_runbook(snap: Snapshot, now: datetime, scope: ChannelPipelines | None) -> Result:
+    """``/runbook`` without a pipeline: the channel's pipeline's runbook; which one, when it has several."""
+    if scope is None:
+        return Problem("Which pipeline? Try `/runbook profit`.", "/runbook")
+    d = snap.directory
+    if len(scope.pipelines) > 1:
+        options = " or ".join(f"`/runbook {pid}` ({d.pipelines[pid].name})" for pid in scope.pipelines)
+        return Problem(f"Which pipeline? {scope.channel} is about several: {options}.", "/runbook")
+    pipeline = d.pipelines[scope.pipelines[0]]
+    return RunbookReport(pipeline, oncall_at(d, snap.calendar, pipeline.id, now, snap.overrides), scope)
 
 
 def _involved_pipelines(snap: Snapshot, person: Person) -> list[str]:

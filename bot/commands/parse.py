@@ -18,6 +18,7 @@ COMMANDS = ("/oncall", "/runbook", "/whoowns", "/incident")
 @dataclass(frozen=True, slots=True)
 class OncallAll:
     at: str | None = None
+    everything: bool = False  # "/oncall all": every pipeline, even typed in a pipeline's channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +82,7 @@ def parse_command(command: str, text: str) -> Command:
     if name == "/oncall":
         return _parse_oncall(args)
     if name == "/runbook":
-        if not args:
-            raise UsageError("Which pipeline? Try `/runbook profit`.", name)
-        return Runbook(args)
+        return Runbook(args)  # "": the channel's pipeline (bot.commands.answer), or a question back
     if name == "/whoowns":
         if not args:
             raise UsageError("Owners of what? Try `/whoowns clickstream` or `/whoowns growth`.", name)
@@ -112,6 +111,8 @@ def _parse_oncall(args: str) -> Command:
     head = words[0].lower()
     if head == "at" and len(words) > 1:
         return OncallAll(" ".join(words[1:]))
+    if head in ("all", "everything") and (len(words) == 1 or (words[1].lower() == "at" and len(words) > 2)):
+        return OncallAll(" ".join(words[2:]) or None, everything=True)
     if head == "me" and len(words) == 1:
         return OncallPerson("me")
     if mention_user_id(words[0]) and len(words) == 1:
@@ -146,7 +147,9 @@ TIMES_RULE = (
 
 HELP_TEXT: dict[str, list[tuple[str, str]]] = {
     "/oncall": [
-        ("/oncall", "who is on call for every pipeline now"),
+        ("/oncall", "who is on call now: for this channel's pipelines in a pipeline's or owning team's channel, "
+                    "else for every pipeline"),
+        ("/oncall all [at WHEN]", "every pipeline, wherever you ask"),
         ("/oncall PIPELINE", "primary and backup now, until when, and who is next"),
         ("/oncall PIPELINE at WHEN", 'at any time: "tomorrow 10:00", "saturday noon", "yesterday", "next monday 8am", '
                                      '"dec 25", ISO; a day alone is its 12:00'),
@@ -156,7 +159,8 @@ HELP_TEXT: dict[str, list[tuple[str, str]]] = {
         *CHANGE_HELP_LINES,
         *COVER_HELP_LINES,
     ],
-    "/runbook": [("/runbook PIPELINE", "data, owners, common issues, SLAs, on-call notes and who is on call now")],
+    "/runbook": [("/runbook PIPELINE", "data, owners, common issues, SLAs, on-call notes and who is on call now"),
+                 ("/runbook", "in a pipeline's channel: that pipeline's runbook")],
     "/whoowns": [("/whoowns QUERY", 'owners of a pipeline or of the data it carries ("clickstream", "churn")')],
     "/incident": [
         ("/incident PIPELINE SUMMARY", "open an incident in the pipeline's channel and page the on-call"),

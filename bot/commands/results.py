@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.answer import OnCallAnswer, Segment
+from bot.core.channels import ChannelPipelines
 from bot.core.model import Person, Pipeline, SlotRef
 from bot.core.search import OwnerHit
 
@@ -15,6 +16,7 @@ class OncallReport:
     at: datetime
     answers: tuple[OnCallAnswer, ...]
     asked_time: bool = False  # the user named a time (so "now" is not the right word)
+    scope: ChannelPipelines | None = None  # asked without a pipeline in this channel: its pipelines only
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class PersonReport:
 class RunbookReport:
     pipeline: Pipeline
     answer: OnCallAnswer
+    scope: ChannelPipelines | None = None  # asked without a pipeline in this channel
 
 
 @dataclass(frozen=True, slots=True)

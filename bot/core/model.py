@@ -165,6 +165,18 @@ def parse_within(text: str) -> FixRule:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """The bot keeps ``channel``'s topic naming who is on call (seed: a pipeline's ``topic``).
+
+    The text before the last ``separator`` is the team's and stays; the bot writes what follows
+    it, at most ``max_changes_per_day`` times a local day, and only when the people change."""
+
+    channel: str
+    max_changes_per_day: int = 4
+    separator: str = " | "
+
+
+@dataclass(frozen=True, slots=True)
 class Pipeline:
     id: str
     name: str
@@ -179,6 +191,7 @@ class Pipeline:
     keywords: tuple[str, ...] = ()
     usergroup: str | None = None
     fix: FixRule | None = None  # the SLA clock of its incidents (seed ``sla:``); None: no fix deadline
+    topic: TopicSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

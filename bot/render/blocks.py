@@ -40,6 +40,7 @@ from bot.render.fmt import (
     local_time,
     mention,
     problem_text,
+    scope_note,
     slot_label,
     team_name,
     user_text,
@@ -170,6 +171,8 @@ def render_oncall(d: Directory, tz: ZoneInfo, report: OncallReport, viewer: str 
             buttons.insert(0, _button("Page now: investor impact", Action.PAGE_NOW, a.pipeline, "danger"))
         share = f"/oncall {a.pipeline}" + (f" at {a.at.isoformat()}" if report.asked_time else "")
         buttons.append(_button("Share in channel", Action.SHARE, share))
+        if report.scope is not None:
+            lines.append(scope_note(d, report.scope))
         blocks: list[Block] = [_section(lines[0])]
         if len(lines) > 1:
             blocks.append(_context(*lines[1:]))
@@ -205,6 +208,8 @@ def _render_all(d: Directory, tz: ZoneInfo, report: OncallReport, viewer: str | 
                 resumes = f" · resumes {date_token(a.next.at, tz)} with {holder_mention(d, a.next.primary)}"
             blocks.append(_section(f"*{name}* · not covered{resumes}"))
     summary = f"{covered} of {len(answers)} pipelines covered {when}."
+    if report.scope is not None:
+        summary += " " + scope_note(d, report.scope)
     if rest:
         summary += f" {len(rest)} more not shown: ask `/oncall PIPELINE` for one."
     blocks.append(_context(summary))
@@ -298,6 +303,8 @@ def render_runbook(d: Directory, tz: ZoneInfo, report: RunbookReport) -> Message
                  + (f" · Channel: {p.channel}" if p.channel else "")),
         _section("*On call now* · " + " · ".join(oncall_lines(d, report.answer, tz))),
     ]
+    if report.scope is not None:
+        blocks.insert(1, _context(scope_note(d, report.scope, "`/runbook PIPELINE` for another")))
     if rb.data_types:
         blocks.append(_section("*Data it carries*\n" + "\n".join(f"• {x}" for x in rb.data_types)))
     if rb.common_issues:

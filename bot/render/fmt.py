@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.answer import Holder
+from bot.core.channels import ChannelPipelines
 from bot.core.model import Directory
 
 # What may stay live in text a person typed: entities Slack already escaped, and a user mention
@@ -105,3 +106,12 @@ def slot_label(directory: Directory, rotation: str, role: str | None) -> str:
                 return r.name
         return f"{rot.name} {role}"
     return rot.name
+
+
+def scope_note(directory: Directory, scope: ChannelPipelines, hint: str = "`/oncall all` for everything") -> str:
+    """``(for #data-profit's pipeline Profit; `/oncall all` for everything)``: why an answer asked
+    without a pipeline names only the channel's pipelines, and how to ask for all of them."""
+    names = [directory.pipelines[p].name if p in directory.pipelines else p for p in scope.pipelines]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    what = "pipeline" if len(names) == 1 else "pipelines"
+    return f"(for {scope.channel}'s {what} {listed}; {hint})"

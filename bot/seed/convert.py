@@ -31,6 +31,7 @@ from bot.core.model import (
     Runbook,
     SlotRef,
     Team,
+    TopicSpec,
     Window,
     parse_within,
 )
@@ -148,6 +149,7 @@ class Checker:
                 self.slot((*loc, "after_hours", "critical_target"), ah.critical_target)
             for j, e in enumerate(pl.escalation):
                 self.slot((*loc, "escalation", j), e)
+        self.topics()
         pipelines = [p.id for p in s.pipelines]
         for i, rw in enumerate(s.recurring):
             if rw.pipeline is not None:
@@ -155,6 +157,33 @@ class Checker:
             for j, a in enumerate(rw.assignees):
                 if a not in people:
                     self.slot(("recurring", i, "assignees", j), a)
+
+
+    def topics(self) -> None:
+        """A topic needs a channel; pipelines sharing a topic's channel agree on its settings."""
+        first: dict[str, tuple[str, int, str]] = {}
+        for i, pl in enumerate(self.seed.pipelines):
+            if pl.topic is None:
+                continue
+            channel = pl.topic.channel or pl.channel
+            if channel is None:
+                self.err(("pipelines", i, "topic", "channel"), "a topic needs a channel: name one here or give the "
+                         "pipeline a channel")
+                continue
+            seen = first.setdefault(channel, (pl.id, pl.topic.max_changes_per_day, pl.topic.separator))
+            if seen[1:] != (pl.topic.max_changes_per_day, pl.topic.separator):
+                self.err(("pipelines", i, "topic"), f"pipeline '{seen[0]}' keeps the topic of {channel} too: "
+                         "give both the same max_changes_per_day and separator")
+
+
+def topic_spec(pipeline: Any) -> TopicSpec | None:
+    """The core topic settings of a validated ``PipelineIn`` (None when it keeps no topic)."""
+    t = pipeline.topic
+    if t is None:
+        return None
+    channel = t.channel or pipeline.channel
+    assert channel is not None  # validated
+    return TopicSpec(channel, t.max_changes_per_day, t.separator)
 
 
 def _slot(checker: Checker, text: str) -> SlotRef:
@@ -233,6 +262,7 @@ def to_directory(seed: SeedIn) -> Directory:
             p.id, p.name, tuple(p.aliases), p.channel, tuple(p.owners.primary), tuple(p.owners.secondary),
             windows, after, tuple(_slot(checker, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
             _fix_rule(getattr(p, "sla", None)),
+            topic_spec(p),
         )
     person_ids = set(people)
     recurring = {

@@ -213,6 +213,16 @@ class SlaIn(_Model):
         return self
 
 
+class TopicIn(_Model):
+    """Keep a channel's topic naming who is on call for the pipeline (optional)."""
+
+    channel: str | None = Field(default=None, description="the channel (default: the pipeline's channel)")
+    max_changes_per_day: int = Field(default=4, ge=1, le=48, description=(
+        "at most this many topic changes a local day (every change notifies the channel)"))
+    separator: str = Field(default=" | ", min_length=1, max_length=8, description=(
+        "the team's text before the last separator stays; the bot writes after it"))
+
+
 class PipelineIn(_Model):
     id: Id
     name: str = Field(min_length=1)
@@ -224,6 +234,7 @@ class PipelineIn(_Model):
     after_hours: AfterHoursIn = AfterHoursIn(action="page_next_secondary")
     escalation: list[str] = []
     usergroup: str | None = None
+    topic: TopicIn | None = None
     runbook: RunbookIn = RunbookIn()
     sla: SlaIn | None = None
 

@@ -43,8 +43,9 @@ def split_command_line(line: str) -> tuple[str, str]:
     return "/oncall", line
 
 
-def ask_snapshot(snap: Snapshot, line: str, now: datetime, user: str | None) -> Asked:
-    """Parse and answer one command line against a loaded snapshot (pure)."""
+def ask_snapshot(snap: Snapshot, line: str, now: datetime, user: str | None, channel: str | None = None) -> Asked:
+    """Parse and answer one command line against a loaded snapshot (pure), asked in ``channel``
+    (``#name``, None when not known: answers as anywhere)."""
     # The command layer is imported here, not above: ``oncall-bot oncall --json`` loads a snapshot
     # and asks the core directly, and a one-shot answer should not pay for parsing it never does.
     from bot.commands.answer import answer
@@ -58,4 +59,4 @@ def ask_snapshot(snap: Snapshot, line: str, now: datetime, user: str | None) -> 
         parsed = parse_command(command, text)
     except UsageError as exc:
         return Asked(Problem(str(exc), exc.command), snap, now)
-    return Asked(answer(parsed, snap, now, user), snap, now)
+    return Asked(answer(parsed, snap, now, user, channel), snap, now)

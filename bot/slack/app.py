@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from bot.ops.logging import bolt_log_context
 from bot.services.cache import SnapshotCache
 from bot.slack import changes, commands, cover, errors, handoff, home, incidents, scheduled
+from bot.slack.channel_names import ChannelNames
 from bot.slack.context import BotContext, attach
 from bot.slack.context import context_of as context_of  # (re-exported for the server and tests)
 from bot.slack.deps import SlackDeps
@@ -87,7 +88,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     metrics = metrics_of(deps.client)
     if cache is None:
         cache = SnapshotCache(deps.db, settings.admin_ids, max_staleness=SNAPSHOT_MAX_STALENESS)
-    ctx = BotContext(deps, cache, metrics)
+    ctx = BotContext(deps, cache, metrics, channels=ChannelNames(deps.client))
     app = AsyncApp(
         name="oncall-bot",
         client=deps.client,

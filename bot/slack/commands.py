@@ -49,8 +49,9 @@ def is_mistake(result: object) -> bool:
     return isinstance(result, Problem | NotFound)
 
 
-async def answer(ctx: BotContext, line: str, slack_user: str | None) -> Answer:
-    """``line`` (e.g. ``/oncall engagement``) answered now for Slack user ``slack_user``.
+async def answer(ctx: BotContext, line: str, slack_user: str | None, channel: str | None = None) -> Answer:
+    """``line`` (e.g. ``/oncall engagement``) answered now for Slack user ``slack_user`` in
+    ``channel`` (``#name``; None: answered as anywhere).
 
     The answer is the one at the current second (see ``bot.slack.memo.SecondMemo``): the same
     question asked again within that second, on the same data, is not computed again.
@@ -58,12 +59,12 @@ async def answer(ctx: BotContext, line: str, slack_user: str | None) -> Answer:
     started = time.perf_counter()
     snapshot = await ctx.cache.get()
     second = ctx.deps.clock().replace(microsecond=0)
-    key = (line, slack_user)
+    key = (line, slack_user, channel)
     known: Answer | None = ctx.answers.get(snapshot, second, key)
     if known is not None:
         return replace(known, seconds=time.perf_counter() - started)
     user = ctx.cache.person_id(snapshot, slack_user)
-    asked = ask_snapshot(snapshot, line, second, user)
+    asked = ask_snapshot(snapshot, line, second, user, channel)
     message = render_result(snapshot.directory, snapshot.calendar.tz, asked.result, user)
     outcome = "user_error" if is_mistake(asked.result) else "ok"
     got = Answer(message, outcome, time.perf_counter() - started, ctx.blocks.blocks(message))
@@ -115,7 +116,9 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
         name = str(command.get("command"))
         with metrics.timed(name) as outcome:
-            got = await answer(ctx, _slash_line(command), command.get("user_id"))
+            channel = ctx.channels.remember(command.get("channel_id"), command.get("channel_name")) \
+                if ctx.channels else None
+            got = await answer(ctx, _slash_line(command), command.get("user_id"), channel)
             outcome["outcome"] = got.outcome
             await ack(response_type="ephemeral", text=got.message.text, blocks=got.blocks)
 
@@ -184,7 +187,8 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 metrics.count_command("app_mention", "user_error", 0.0)
                 await post(not_understood(), ephemeral=True)
                 return
-            got = await answer(ctx, line, user)
+            named = await ctx.channels.name(channel) if ctx.channels else None
+            got = await answer(ctx, line, user, named)
             metrics.count_command("app_mention", got.outcome, got.seconds)
             await post(got.message, ephemeral=got.outcome != "ok")
 

@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.cache import SnapshotCache
+from bot.slack.channel_names import ChannelNames
 from bot.slack.deps import SlackDeps
 from bot.slack.memo import BlockJson, SecondMemo
 from bot.slack.metrics import Metrics
@@ -29,6 +30,7 @@ class BotContext:
     metrics: Metrics
     blocks: BlockJson = field(default_factory=BlockJson)
     answers: SecondMemo[Any] = field(default_factory=SecondMemo)
+    channels: ChannelNames | None = None  # the #names of channel ids (``build_app`` sets it)
 
 
 _contexts: weakref.WeakKeyDictionary[AsyncApp, BotContext] = weakref.WeakKeyDictionary()

@@ -57,6 +57,7 @@ CONVERTERS: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("calendar_holidays", "date"): _date,
     ("rotations", "anchor"): _datetime,
     ("pipelines", "keywords"): _json,
+    ("pipelines", "topic"): _json,
     ("pipeline_windows", "days"): _json,
     ("pipeline_windows", "month_end"): _bool,
     ("runbook_issues", "keywords"): _json,

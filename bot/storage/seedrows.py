@@ -109,6 +109,7 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
                 critical_target=p["after_hours_critical_target"], note=p["after_hours_note"]),
             escalation=[e["slot"] for e in escalation[p["id"]]],
             usergroup=p["usergroup"],
+            topic=make("TopicIn", **p["topic"]) if p.get("topic") else None,
             runbook=make("RunbookIn",
                 data_types=[e["text"] for e in by_section["data_type"]],
                 common_issues=[make("CommonIssueIn", text=c["text"], first_check=c["first_check"],

@@ -185,7 +185,8 @@ def _pipeline_rows(p: PipelineIn, pos: int) -> Rows:
     return {
         PIPELINES: [dict(
             id=p.id, position=pos, name=p.name, channel=p.channel, keywords=list(p.keywords),
-            usergroup=p.usergroup, after_hours_action=ah.action, after_hours_target=ah.target,
+            usergroup=p.usergroup, topic=p.topic.model_dump() if p.topic else None,
+            after_hours_action=ah.action, after_hours_target=ah.target,
             after_hours_queue_at=ah.queue_at, after_hours_critical_target=ah.critical_target,
             after_hours_note=ah.note, critical_note=rb.critical_note,
             sla_fix_within=p.sla.fix_within if p.sla else None, sla_fix_by=p.sla.fix_by if p.sla else None,

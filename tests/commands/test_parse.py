@@ -33,6 +33,9 @@ from bot.commands.parse import (
         ("/oncall", "help", Help("/oncall")),
         ("/runbook", "profit", Runbook("profit")),
         ("/whoowns", "clickstream", WhoOwns("clickstream")),
+        ("/runbook", "", Runbook("")),  # the channel's pipeline, or "which pipeline?" (bot.commands.answer)
+        ("/oncall", "all", OncallAll(None, everything=True)),
+        ("/oncall", "all at saturday", OncallAll("saturday", everything=True)),
         ("/incident", "profit Revenue is off", OpenIncident("profit", "Revenue is off", False)),
         ("/incident", "profit --critical Revenue is off", OpenIncident("profit", "Revenue is off", True)),
     ],
@@ -44,7 +47,6 @@ def test_parse(command: str, text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("command", "text", "fragment"),
     [
-        ("/runbook", "", "Which pipeline"),
         ("/whoowns", "", "Owners of what"),
         ("/incident", "profit", "say what is wrong"),
         ("/oncall", "schedule engagement 99", "Weeks must be"),

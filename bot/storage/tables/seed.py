@@ -9,6 +9,7 @@ its own order. Child rows (members, windows, ...) belong to their parent and go 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -139,6 +140,8 @@ class PipelineRow(Base):
     channel: Mapped[str | None] = mapped_column(String(128))
     keywords: Mapped[list[str]] = mapped_column(JSON)
     usergroup: Mapped[str | None] = mapped_column(String(128))
+    # the seed's ``topic`` (channel, max_changes_per_day, separator) as written; None: no topic kept
+    topic: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after_hours_action: Mapped[str] = mapped_column(String(32))
     after_hours_target: Mapped[str | None] = mapped_column(String(128))  # slot reference
     after_hours_queue_at: Mapped[str | None] = mapped_column(CLOCK)
