@@ -235,15 +235,15 @@ def is_ours(text: str) -> bool:
     return text.startswith((_ON_CALL, _NO_ONE))
 
 
-def split_topic(current: str, separator: str, previous: str | None = None) -> str:
+def split_topic(current: str, separator: str, previous: Sequence[str] = ()) -> str:
     """The team's part of the channel's ``current`` topic: the text before the last ``separator``;
-    with no separator, nothing when the topic is the bot's own (``previous``, the part the bot set
-    last, or any text in the bot's form), else the whole topic (the team wrote it)."""
+    with no separator, nothing when the topic is the bot's own (one of ``previous``, the forms the
+    bot wrote last, or any text in the bot's form), else the whole topic (the team wrote it)."""
     current = current.strip()
     human, sep, _ours = current.rpartition(separator.strip() if separator.strip() else separator)
     if sep:
         return human.strip()
-    if not current or current == (previous or "").strip() or is_ours(current):
+    if not current or current in {p.strip() for p in previous} or is_ours(current):
         return ""
     return current
 

@@ -47,6 +47,16 @@ def by_check(report: Report) -> dict[str, tuple[Status, str]]:
     return {r.check: (r.status, r.line()) for r in report.results}
 
 
+async def test_a_token_without_the_topic_scope_fails_the_topic_check(
+    settings: Settings, db: Database, slack: ScopedFakeSlack
+) -> None:
+    slack.scopes = [s for s in slack.scopes if s != "channels:write.topic"]
+    report = await run_doctor(with_slack(settings, slack), today=TODAY, manifest=MANIFEST)
+    status, line = by_check(report)["channel topics"]
+    assert status is Status.FAIL and "lacks channels:write.topic" in line, line
+    assert report.exit_code == 1
+
+
 async def test_a_healthy_deployment_is_all_ok(settings: Settings, db: Database, slack: ScopedFakeSlack) -> None:
     report = await run_doctor(with_slack(settings, slack), today=TODAY, manifest=MANIFEST)
     lines = report.lines()
@@ -56,8 +66,10 @@ async def test_a_healthy_deployment_is_all_ok(settings: Settings, db: Database, 
     assert checks[:6] == ["config", "database", "schema", "seed file", "seed loaded", "holidays"]
     assert checks[6:8] == ["slack token", "slack scopes"]
     assert "channel #data-profit" in checks and "channel #data-oncall" in checks
-    assert lines[-2] == "OK   people: 15 of 15 people resolve to active Slack users"
-    assert lines[-1] == "OK   user groups: the token may update user groups (re-set @oncall-engagement to its 1 member)"
+    assert lines[-3] == "OK   people: 15 of 15 people resolve to active Slack users"
+    assert lines[-2] == "OK   user groups: the token may update user groups (re-set @oncall-engagement to its 1 member)"
+    assert lines[-1] == ("OK   channel topics: the token may set the topics of #data-engagement, #data-growth, "
+                         "#data-investors, #data-profit")
     assert f"OK   seed loaded: the database holds exactly {SEED_PATH}" in lines
     assert re.search(r"^OK   holidays: US: 1\d in 2026, 1\d in 2027 \(holidays [\d.]+\)$", "\n".join(lines), re.M)
     assert report.summary().startswith("doctor: all good")

@@ -65,6 +65,8 @@ class RecordingPort:
         self.updates: list[dict[str, Any]] = []
         self.files: list[dict[str, Any]] = []
         self.usergroups: list[tuple[str, list[str]]] = []
+        self.topics: dict[str, str] = {}
+        self.topic_calls: list[tuple[str, str]] = []
         self._n = 0
 
     async def conversation(self, target: str) -> str:
@@ -105,6 +107,13 @@ class RecordingPort:
 
     async def set_usergroup(self, handle: str, users: Sequence[str]) -> None:
         self.usergroups.append((handle, list(users)))
+
+    async def topic(self, channel_id: str) -> str:
+        return self.topics.get(channel_id, "")
+
+    async def set_topic(self, channel_id: str, text: str) -> None:
+        self.topics[channel_id] = text
+        self.topic_calls.append((channel_id, text))
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         return f"https://example.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"

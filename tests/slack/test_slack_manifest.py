@@ -31,6 +31,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations.info": {"channels:read", "groups:read"},
     "conversations.list": {"channels:read", "groups:read"},
+    # the narrowest scope Slack documents for it: public channels only (the seed's topic channels);
+    # a private channel's topic would need groups:write.topic (``oncall-bot doctor`` says so)
+    "conversations.setTopic": {"channels:write.topic"},
     "files.uploadV2": {"files:write"},  # files.getUploadURLExternal + files.completeUploadExternal
     "usergroups.list": {"usergroups:read"},
     "usergroups.users.list": {"usergroups:read"},

@@ -306,6 +306,7 @@ class FakeSlack:
         # workspace does not let everyone manage groups): every usergroups.users.update refused.
         self.usergroup_update_error: str | None = None
         self.usergroup_history: dict[str, list[list[str]]] = {}
+        self.topic_history: dict[str, list[str]] = {}  # channel id -> every topic the bot set, in order
         self.views: dict[str, JsonDict] = {}
         self.opened_views: list[JsonDict] = []
         self.home_views: dict[str, JsonDict] = {}
@@ -344,6 +345,7 @@ class FakeSlack:
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "conversations.info": self._conversations_info,
+            "conversations.setTopic": self._conversations_set_topic,
             "conversations.list": self._conversations_list,
             "conversations.members": self._conversations_members,
             "conversations.join": self._conversations_join,
@@ -1461,6 +1463,33 @@ class FakeSlack:
         if _flag(prm.get("include_num_members")):
             ch["num_members"] = len(self.members.get(cid, []))
         return {"ok": True, "channel": ch}
+
+    def _conversations_set_topic(self, call: Call) -> JsonDict:
+        """As Slack: the bot must be in the channel; plain text of at most 250 characters; a
+        topic equal to the current one is still a change (Slack posts "set the channel topic")."""
+        prm = call.params
+        cid = self._resolve_channel(prm.get("channel"))
+        ch = self.channels[cid]
+        if ch.get("is_archived"):
+            raise _ApiError("is_archived")
+        if ch.get("is_im") or ch.get("is_mpim"):
+            raise _ApiError("method_not_supported_for_channel_type")
+        if self.bot_user_id not in self.members.get(cid, []):
+            raise _ApiError("not_in_channel")
+        topic = str(prm.get("topic") or "")
+        if len(topic) > 250:
+            raise _ApiError("too_long")
+        ch["topic"] = {"value": topic, "creator": self.bot_user_id, "last_set": int(self.clock())}
+        self.topic_history.setdefault(cid, []).append(topic)
+        return {"ok": True, "channel": copy.deepcopy(ch)}
+
+    def set_topic_by_hand(self, channel: str, topic: str) -> None:
+        """A person sets the channel's topic (what the team writes before the separator)."""
+        self.channels[self._resolve_channel(channel)]["topic"] = {"value": topic, "creator": p.USER_ID,
+                                                                  "last_set": int(self.clock())}
+
+    def topic_of(self, channel: str) -> str:
+        return str(self.channels[self._resolve_channel(channel)]["topic"]["value"])
 
     def _conversations_list(self, call: Call) -> JsonDict:
         prm = call.params

@@ -12,6 +12,7 @@ from bot.ops.doctor.holidays import check_holidays
 from bot.ops.doctor.report import Report, Status, guarded, run_sync
 from bot.ops.doctor.seed import check_seed_loaded, read_seed
 from bot.ops.doctor.slack import SlackIdentity, check_channels, check_people, check_scopes, check_slack_token
+from bot.ops.doctor.topics import check_topics
 from bot.ops.doctor.usergroups import check_usergroups
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ async def _check_slack(
     client: AsyncWebClient | None,
     manifest: Path,
 ) -> None:
-    slack_checks = ("slack token", "slack scopes", "channels", "people", "user groups")
+    slack_checks = ("slack token", "slack scopes", "channels", "people", "user groups", "channel topics")
 
     if settings.slack_bot_token is None:
         for name in slack_checks:
@@ -109,6 +110,7 @@ async def _check_slack(
         await guarded(report, "channels", lambda: check_channels(web, valid, found, report))
         await guarded(report, "people", lambda: check_people(web, valid, report))
         await guarded(report, "user groups", lambda: check_usergroups(web, valid, report, db))
+        await guarded(report, "channel topics", lambda: run_sync(check_topics, valid, found, report))
     finally:
         if own_client:
             from bot.slack.client import close_client

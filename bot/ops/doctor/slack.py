@@ -46,6 +46,8 @@ def seed_channels(seed: SeedIn) -> list[tuple[str, str]]:
         note(t.channel, f"team {t.id}")
     for p in seed.pipelines:
         note(p.channel, f"pipeline {p.id}")
+        if p.topic is not None and p.topic.channel:
+            note(p.topic.channel, f"pipeline {p.id} topic")
     for r in seed.recurring:
         note(r.channel, f"recurring {r.id}")
     return [(ch, ", ".join(w[:3]) + (f" and {len(w) - 3} more" if len(w) > 3 else "")) for ch, w in found.items()]

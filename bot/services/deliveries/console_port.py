@@ -24,6 +24,7 @@ class ConsolePort:
         self.out = out
         self._n = 0
         self.posts: list[tuple[str, str, dict[str, Any] | None]] = []
+        self._topics: dict[str, str] = {}
 
     def _print(self, text: str) -> None:
         print(text, file=self.out or sys.stdout)
@@ -95,6 +96,13 @@ class ConsolePort:
 
     async def set_usergroup(self, handle: str, users: Sequence[str]) -> None:
         self._print(f"\n── user group @{handle.lstrip('@')} := {self._names(','.join(users))}")
+
+    async def topic(self, channel_id: str) -> str:
+        return self._topics.get(channel_id, "")
+
+    async def set_topic(self, channel_id: str, text: str) -> None:
+        self._topics[channel_id] = text
+        self._print(f"\n── topic of {self._names(channel_id)} := {text}")
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         return None

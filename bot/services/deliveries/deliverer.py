@@ -46,6 +46,8 @@ from bot.services.deliveries.config import (
 )
 from bot.services.deliveries.pacing import Limiter
 from bot.services.deliveries.port import SendError, SlackPort
+from bot.services.deliveries.topics import REFUSALS as TOPIC_REFUSALS
+from bot.services.deliveries.topics import send_topic
 from bot.services.deliveries.usergroups import (
     FIX,
     group_refusal,
@@ -274,6 +276,9 @@ class Deliverer:
             if row.op == "usergroup":
                 await self._usergroup(row, report)
                 return
+            if row.op == "topic":
+                await self._topic(row, report)
+                return
             if row.op in ("update_checklist", "update"):
                 rendered = await self._render(row)
                 if rendered is None or rendered.channel_id is None or rendered.ts is None:
@@ -339,6 +344,18 @@ class Deliverer:
             await self._refused(row, f"{why} ({exc.error})", report)
             return
         await self._sent(row, None, None, report)
+
+    async def _topic(self, row: store.DeliveryRow, report: DeliveryReport) -> None:
+        """A channel topic (``bot.services.deliveries.topics``); a refusal no retry can change expires it."""
+        try:
+            cid, _set = await send_topic(self.port, row.target, row.payload, lambda c: self._slack(None, c, report))
+        except SendError as exc:
+            if exc.error not in TOPIC_REFUSALS:
+                raise
+            log.warning("delivery %s: topic of %s not set: %s", row.key, row.target, TOPIC_REFUSALS[exc.error])
+            await self._refused(row, f"{TOPIC_REFUSALS[exc.error]} ({exc.error})", report)
+            return
+        await self._sent(row, cid, None, report)
 
     async def _refused(self, row: store.DeliveryRow, why: str, report: DeliveryReport) -> None:
         """Slack refuses this delivery for good: ``expired`` now, not retried."""

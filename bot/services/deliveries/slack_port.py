@@ -163,6 +163,13 @@ class WebSlackPort:
             raise SendError(f"user group @{handle} not found", error="usergroup_not_found")
         await self._call(self.client.usergroups_users_update(usergroup=gid, users=",".join(users)))
 
+    async def topic(self, channel_id: str) -> str:
+        resp = await self._call(self.client.conversations_info(channel=channel_id))
+        return str(((resp.get("channel") or {}).get("topic") or {}).get("value") or "")
+
+    async def set_topic(self, channel_id: str, text: str) -> None:
+        await self._call(self.client.conversations_setTopic(channel=channel_id, topic=text))
+
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         try:
             resp = await self._call(self.client.chat_getPermalink(channel=channel_id, message_ts=ts))

@@ -60,6 +60,7 @@ class TickReport:
     skipped: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # the channel-topic deliveries this tick queued
     deliveries: DeliveryReport = field(default_factory=DeliveryReport)
     seconds: float = 0.0
 
@@ -72,6 +73,8 @@ class TickReport:
             f"escalated {len(self.escalated)}",
             f"sent {d.sent}",
         ]
+        if self.topics:
+            parts.append(f"topics {len(self.topics)}")
         if d.found:
             parts.append(f"found already posted {d.found}")
         if d.failed:

@@ -11,7 +11,8 @@
    or meeting rows) in the same transaction;
 4. reminds the incomplete checklists whose reminder time has come and escalates the overdue ones
    (each also claimed by key: ``key#reminder``, ``key#escalation``);
-5. sends the ready deliveries (``bot.services.deliveries``).
+5. queues the channel topics whose people changed (``bot.services.scheduled.topics``);
+6. sends the ready deliveries (``bot.services.deliveries``).
 
 The audit trail (``bot.storage.audit``) gets, each in the transaction that makes the change:
 ``delivery.skipped`` (an occurrence past its grace), ``checklist.opened``, ``checklist.reminded``
@@ -38,6 +39,7 @@ from bot.services.scheduled.config import ScheduleConfig, TickReport, replica_id
 from bot.services.scheduled.followups import follow_up_checklists
 from bot.services.scheduled.plan import deliveries_for_many
 from bot.services.scheduled.rendering import SendTimeRenderers
+from bot.services.scheduled.topics import TopicKeeper
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import scheduled as store
@@ -77,6 +79,7 @@ class Ticker:
         self._known: set[str] = set()
         self._known_loaded_since: datetime | None = None
         self.rendering = SendTimeRenderers(db, port)
+        self.topics = TopicKeeper()
 
     # -- snapshot and candidates --------------------------------------------------------------
 
@@ -134,6 +137,7 @@ class Ticker:
                 undecided = await self.undecided(session, cands, now)
             await self._decide_all(snap, undecided, now, report)
         await follow_up_checklists(self.db, snap, now, report)
+        report.topics = await self.topics.run(self.db, snap, now)
         deliverer = Deliverer(
             self.db,
             self.port,
