@@ -159,7 +159,7 @@ def when_text(until: datetime, at: datetime, cal: CompanyCalendar) -> str:
 def _name_forms(full: str) -> list[str]:
     """Ways to write a name, longest first: ``Dev Desai``, ``Dev D.``, ``Dev``, cut to 12 chars."""
     full = plain(full)
-    words = full.split()
+    words = [w for w in full.split() if w[0].isalpha()] or full.split()
     forms = [full]
     if len(words) > 1:
         forms.append(f"{words[0]} {words[-1][0]}.")

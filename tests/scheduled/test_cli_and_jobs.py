@@ -71,7 +71,8 @@ def test_tick_without_slack_prints_what_would_be_posted_once(env: dict[str, str]
     assert "engagement-onboarding-2026-11-30.ics" in first.stdout
     assert "user group @oncall-engagement := Dev Desai, Fay Ellis" in first.stdout
     assert "[ ] Upgrades and downgrades updated" in first.stdout
-    assert "claimed 6" in first.stderr and "sent 16" in first.stderr
+    assert "topic of #data-engagement := On call: Dev Desai, backup Fay Ellis, until 18:00 ET." in first.stdout
+    assert "claimed 6" in first.stderr and "sent 20, topics 4" in first.stderr  # 16 + the seed's 4 channel topics
     again = run(env, "tick", "--at", "2026-11-30T09:00", "--apply")
     assert again.returncode == 0 and "── to" not in again.stdout and "claimed 0" in again.stderr
 
