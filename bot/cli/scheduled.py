@@ -90,6 +90,8 @@ def print_preview(preview: Any, snap: Snapshot) -> None:
         print(f"  would mark overdue and escalate: {title}")
     for pending in preview.send:
         print(f"  would send {pending.op} to {pending.target}: {pending.label}")
+    for topic in preview.topics:
+        print(f"  would set the topic of {topic}")
     if preview.nothing:
         print("  nothing to do")
 

@@ -94,7 +94,8 @@ async def test_monday_tick_delivers_each_occurrence_once(
     assert Counter(posted_keys(slack)) == Counter(expected_monday_posts())
     # + .ics + user group + the seed's 4 channel topics (set once: their people did not change since)
     assert (await statuses(db))["sent"] == len(expected_monday_posts()) + 2 + 4
-    assert slack.topic_of("#data-engagement") == "On call: Dev Desai, backup Fay Ellis, until 18:00 ET. Ask /oncall engagement"
+    assert slack.topic_of("#data-engagement") == (
+        "On call: Dev Desai, backup Fay Ellis, until 18:00 ET. Ask /oncall engagement")
 
 
 async def test_pacing_one_message_a_second_per_channel(

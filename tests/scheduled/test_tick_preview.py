@@ -53,12 +53,14 @@ async def test_tick_at_previews_and_changes_nothing_then_apply_acts(db_url: str,
     assert "would open announcement handoff-announcement" in out and "in #data-oncall" in out
     assert "would open checklist growth-weekly-status (Growth weekly account status updates)" in out
     assert "would open meeting engagement-onboarding" in out
+    assert "would set the topic of #data-engagement: On call: Dev Desai, backup Fay Ellis, until 18:00 ET." in out
     assert "── to" not in out  # nothing posted, not even to the console
     assert await _counts(db_url) == before
 
     applied = await asyncio.to_thread(_run, env, "tick", "--at", "2026-11-30T09:00", "--apply")
     assert applied.returncode == 0, applied.stderr
-    assert "claimed 6" in applied.stderr and "sent 16" in applied.stderr  # the preview took nothing away
+    # the preview took nothing away (16 posts and DMs, and the seed's 4 channel topics)
+    assert "claimed 6" in applied.stderr and "sent 20, topics 4" in applied.stderr
     after = await _counts(db_url)
     assert after["scheduled_deliveries"] == 16 and after["audit_log"] > before["audit_log"]
 

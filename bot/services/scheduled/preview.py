@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.recurrence import Occurrence, with_assignees
+from bot.core.topic import topic_channels
 from bot.services.scheduled.ticker import Ticker
+from bot.services.scheduled.topics import TopicDue, topic_due
 from bot.storage import scheduled as store
 
 
@@ -36,10 +38,11 @@ class TickPreview:
     remind: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
     send: list[Pending] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # "#channel: text" of each topic it would change
 
     @property
     def nothing(self) -> bool:
-        return not (self.open or self.skip or self.remind or self.overdue or self.send)
+        return not (self.open or self.skip or self.remind or self.overdue or self.send or self.topics)
 
 
 async def preview_tick(ticker: Ticker, at: datetime) -> TickPreview:
@@ -60,5 +63,9 @@ async def preview_tick(ticker: Ticker, at: datetime) -> TickPreview:
         preview.remind.extend(c.title for c in remind)
         preview.overdue.extend(c.title for c in overdue if not c.overdue)
         preview.send.extend(Pending(r.op, r.target, r.label) for r in await store.ready_rows(session, at))
+        for channel, pipelines in topic_channels(snap.directory).items():
+            due = await topic_due(session, snap, channel, pipelines, at)
+            if isinstance(due, TopicDue):
+                preview.topics.append(f"{channel}: {due.texts[0]}")
         await session.rollback()
     return preview

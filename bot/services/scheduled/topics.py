@@ -17,18 +17,60 @@ people are then. The "until" in the text is computed when the delivery is queued
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from bot.core.topic import channel_spec, our_texts, people_key, seats_at, topic_channels, topic_state
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.model import Pipeline
+from bot.core.topic import (
+    TopicState,
+    channel_spec,
+    our_texts,
+    people_key,
+    seats_at,
+    topic_channels,
+    topic_state,
+)
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage.bootstrap import Database
 from bot.storage.scheduled.topics import last_topic, queue_topic, topic_key, topics_since
+from bot.storage.tables.scheduled import DeliveryRow
 
 EXPIRES = timedelta(hours=12)
 """A topic not set within this long is dropped (a later change of people queues a new one)."""
+
+
+@dataclass(frozen=True)
+class TopicDue:
+    """A channel whose topic a tick at ``state.at`` would change: the people now, the bot's
+    text in its forms (``texts``), the previous topic delivery (None: the first)."""
+
+    channel: str
+    state: TopicState
+    texts: tuple[str, ...]
+    separator: str
+    last: DeliveryRow | None
+
+
+async def topic_due(
+    session: AsyncSession, snap: Snapshot, channel: str, pipelines: Sequence[Pipeline], now: datetime
+) -> TopicDue | Literal["same", "capped"]:
+    """Whether ``channel``'s topic is due a change at ``now`` (reads only): ``"same"`` when the
+    last topic delivery queued names these people, ``"capped"`` when the day's cap is reached."""
+    d, cal = snap.directory, snap.calendar
+    key = people_key(seats_at(d, cal, pipelines, now, snap.overrides))
+    last = await last_topic(session, channel)
+    if last is not None and last.payload.get("people") == key:
+        return "same"
+    spec = channel_spec(pipelines)
+    if await topics_since(session, channel, cal.day_start(cal.local_date(now))) >= spec.max_changes_per_day:
+        return "capped"
+    state = topic_state(d, cal, channel, pipelines, now, snap.overrides)
+    return TopicDue(channel, state, our_texts(d, cal, state), spec.separator, last)
 
 
 @dataclass
@@ -44,40 +86,41 @@ class TopicKeeper:
         d, cal = snap.directory, snap.calendar
         queued: list[str] = []
         for channel, pipelines in topic_channels(d).items():
-            seats = seats_at(d, cal, pipelines, now, snap.overrides)
-            key = people_key(seats)
+            key = people_key(seats_at(d, cal, pipelines, now, snap.overrides))
             if self._seen.get(channel) == key or self._capped_until.get(channel, now) > now:
                 continue
-            spec = channel_spec(pipelines)
-            day = cal.local_date(now)
             async with db.sessions() as session, session.begin():
-                last = await last_topic(session, channel)
-                if last is not None and last.payload.get("people") == key:
-                    self._seen[channel] = key
+                due = await topic_due(session, snap, channel, pipelines, now)
+                if due == "capped":
+                    self._capped_until[channel] = cal.day_start(cal.local_date(now) + timedelta(days=1))
                     continue
-                if await topics_since(session, channel, cal.day_start(day)) >= spec.max_changes_per_day:
-                    self._capped_until[channel] = cal.day_start(day + timedelta(days=1))
-                    continue
-                state = topic_state(d, cal, channel, pipelines, now, snap.overrides)
-                texts = our_texts(d, cal, state)
-                row: dict[str, Any] = {
-                    "key": topic_key(channel, last.id if last is not None else 0),
-                    "op": "topic",
-                    "target": channel,
-                    "label": f"topic of {channel}: {texts[0]}",
-                    "payload": {"people": key, "texts": list(texts), "separator": spec.separator,
-                                "previous": list((last.payload.get("texts") or []) if last is not None else [])},
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "expires_at": now + EXPIRES,
-                    "created_at": now,
-                }
-                if await queue_topic(session, row, last.id if last is not None else None):
+                if isinstance(due, TopicDue) and await queue_topic(session, _row(due, key, now),
+                                                                   due.last.id if due.last else None):
                     await audit.record(session, at=now, actor=None, action="topic.queued",
-                                       subject=f"delivery:{row['key']}",
-                                       after={"channel": channel, "people": key, "text": texts[0],
-                                              "until": state.until})
-                    queued.append(str(row["key"]))
+                                       subject=f"delivery:{_key(due)}",
+                                       after={"channel": channel, "people": key, "text": due.texts[0],
+                                              "until": due.state.until})
+                    queued.append(_key(due))
             self._seen[channel] = key
         return queued
+
+
+def _key(due: TopicDue) -> str:
+    return topic_key(due.channel, due.last.id if due.last is not None else 0)
+
+
+def _row(due: TopicDue, people: str, now: datetime) -> dict[str, Any]:
+    last = due.last
+    return {
+        "key": _key(due),
+        "op": "topic",
+        "target": due.channel,
+        "label": f"topic of {due.channel}: {due.texts[0]}",
+        "payload": {"people": people, "texts": list(due.texts), "separator": due.separator,
+                    "previous": list((last.payload.get("texts") or []) if last is not None else [])},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "expires_at": now + EXPIRES,
+        "created_at": now,
+    }
