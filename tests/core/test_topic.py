@@ -183,3 +183,36 @@ def test_seats_at_agrees_with_topic_state_every_hour_of_a_week() -> None:
         for h in range(0, 24 * 7, 5):
             at = start + timedelta(hours=h)
             assert people_key(seats_at(D, CAL, pipelines, at)) == state(channel, at).key
+
+
+def _seed_with(edit: str, anchor: str) -> str:
+    text = SEED.read_text(encoding="utf-8")
+    assert anchor in text
+    return text.replace(anchor, edit, 1)
+
+
+def test_the_seed_check_refuses_a_topic_without_a_channel_and_disagreeing_sharers() -> None:
+    from bot.seed.validate import SeedError, parse_seed_text
+
+    no_channel = _seed_with('    topic: {max_changes_per_day: 4}   # keep the channel topic naming who is on call\n',
+                            '    channel: "#data-profit"\n    topic: {max_changes_per_day: 4}'
+                            '   # keep the channel topic naming who is on call\n')
+    with pytest.raises(SeedError, match=r"pipelines\[0\]\.topic\.channel: a topic needs a channel"):
+        parse_seed_text(no_channel)
+    disagree = SEED.read_text(encoding="utf-8").replace(
+        "    topic: {max_changes_per_day: 4}   # both aggregates share the channel's topic\n",
+        "    topic: {max_changes_per_day: 2}\n", 1)
+    with pytest.raises(SeedError, match="keeps the topic of #data-investors too"):
+        parse_seed_text(disagree)
+
+
+def test_the_seed_topic_round_trips_through_export() -> None:
+    from bot.seed.validate import dump_seed, parse_seed_text
+
+    seed = parse_seed_text(SEED.read_text(encoding="utf-8"))
+    again = parse_seed_text(dump_seed(seed))
+    assert again == seed
+    assert [p.topic.model_dump(exclude_defaults=True) if p.topic else None for p in again.pipelines] == [{}] * 5
+    assert dump_seed(seed).count("topic: {}") == 5  # the defaults (4 a day, " | ") are left out
+    moved = parse_seed_text(dump_seed(seed).replace("topic: {}", "topic: {channel: '#ops'}", 1))
+    assert moved.pipelines[0].topic is not None and moved.pipelines[0].topic.channel == "#ops"

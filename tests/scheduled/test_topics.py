@@ -200,3 +200,23 @@ async def test_the_daily_cap_holds_and_the_next_day_catches_up(
     assert by_day == Counter({date(2026, 11, 29): 1, date(2026, 11, 30): 2, date(2026, 12, 1): 1}), by_day
     assert len(engagement) == 4
     assert engagement[-1].startswith("No one on call until 08:00 ET")  # Tuesday 00:00: as the people are then
+
+
+async def test_a_channel_without_the_bot_expires_its_topic_once_without_retrying(
+    db: Database, slack: FakeSlack, make_ticker: TickerFactory
+) -> None:
+    growth = next(cid for cid, ch in slack.channels.items() if ch.get("name") == "data-growth")
+    slack.members[growth].remove(slack.bot_user_id)
+    ticker = make_ticker()
+    for at in (ny(2026, 11, 30, 10, 0), ny(2026, 11, 30, 10, 1), ny(2026, 11, 30, 11, 0)):
+        report = await ticker.tick(at)
+        assert report.deliveries.failed == 0
+    [refused] = [c for c in slack.calls_to("conversations.setTopic") if c.params["channel"] == growth]
+    assert refused.error == "not_in_channel"
+    async with db.sessions() as session:
+        row = (await session.execute(select(store.DeliveryRow).where(
+            store.DeliveryRow.key == "topic:#data-growth:0"))).scalar_one()
+        expired = await audit.entries(session, actions=["delivery.expired"])
+    assert row.status == "expired" and "not in the channel" in str(row.last_error)
+    assert [e.subject for e in expired] == ["delivery:topic:#data-growth:0"]
+    assert set_topic_calls(slack)["#data-profit"] == 1  # the other channels are not held up
