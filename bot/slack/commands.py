@@ -108,6 +108,14 @@ def _slash_line(command: dict[str, Any]) -> str:
     return f"{name} {command.get('text') or ''}".strip()
 
 
+def _slash_channel(ctx: BotContext, command: dict[str, Any]) -> str | None:
+    """The ``#name`` of the channel a slash command was typed in, as its payload names it (None:
+    a DM, a private conversation Slack does not name, or no channel names in this context)."""
+    if ctx.channels is None:
+        return None
+    return ctx.channels.remember(command.get("channel_id"), command.get("channel_name"))
+
+
 def register(app: AsyncApp, ctx: BotContext) -> None:
     """The slash commands, the app_mention event and the command buttons."""
     metrics, background = ctx.metrics, ctx.deps.background
@@ -116,9 +124,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
         name = str(command.get("command"))
         with metrics.timed(name) as outcome:
-            channel = ctx.channels.remember(command.get("channel_id"), command.get("channel_name")) \
-                if ctx.channels else None
-            got = await answer(ctx, _slash_line(command), command.get("user_id"), channel)
+            got = await answer(ctx, _slash_line(command), command.get("user_id"), _slash_channel(ctx, command))
             outcome["outcome"] = got.outcome
             await ack(response_type="ephemeral", text=got.message.text, blocks=got.blocks)
 

@@ -25,12 +25,15 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 def ticker_for(db: Database, deps: SlackDeps, *definitions: str, port: SlackPort | None = None) -> Ticker:
     """A ticker on virtual time talking to the fake Slack of ``deps``, whose seed keeps only the
-    scheduled work ``definitions`` (the rest would only add more entries of the same kinds)."""
+    scheduled work ``definitions`` and no channel topic (the rest would only add more entries of
+    the same kinds; tests/scheduled/test_topics.py follows the topics)."""
 
     async def snapshots() -> Snapshot:
         snap = await load_snapshot(db)
         d = snap.directory
-        return replace(snap, directory=replace(d, recurring={k: d.recurring[k] for k in definitions}))
+        pipelines = {k: replace(p, topic=None) for k, p in d.pipelines.items()}
+        return replace(snap, directory=replace(d, recurring={k: d.recurring[k] for k in definitions},
+                                               pipelines=pipelines))
 
     vt = VirtualTime()
     return Ticker(db, port or WebSlackPort(deps.client), snapshots=snapshots, monotonic=vt, sleep=vt.sleep)

@@ -86,7 +86,8 @@ def test_tick_without_slack_prints_what_would_be_posted_once(env: dict[str, str]
     assert growth["due"] == "2026-12-04T22:00:00+00:00" and growth["assignees"] == ["acc1"]
 
     deliveries = json.loads(run(env, "deliveries", "--json").stdout)
-    assert len(deliveries) == 16 and {d["status"] for d in deliveries} == {"sent"}
+    assert len(deliveries) == 16 + 4 and {d["status"] for d in deliveries} == {"sent"}  # + the channel topics
+    assert sum(d["op"] == "topic" for d in deliveries) == 4
     failed = run(env, "deliveries", "--failed")
     assert failed.returncode == 0 and "(0)" in failed.stdout
 

@@ -169,7 +169,7 @@ async def test_429_storm_loses_nothing_and_duplicates_nothing(
     assert report.deliveries.failed == 0
     assert vt.slept >= 3 * 12  # each Retry-After was waited out
     assert Counter(posted_keys(slack)) == Counter(expected_monday_posts())
-    assert (await statuses(db)) == Counter({"sent": len(expected_monday_posts()) + 2})
+    assert (await statuses(db)) == Counter({"sent": len(expected_monday_posts()) + 2 + 4})  # + the 4 topics
 
 
 async def test_a_persistent_429_storm_leaves_work_pending_for_the_next_tick(
@@ -177,7 +177,8 @@ async def test_a_persistent_429_storm_leaves_work_pending_for_the_next_tick(
 ) -> None:
     slack.fail_next("chat.postMessage", 429, retry_after=1, times=1000)
     report = await make_ticker(max_rate_limit_waits=3).tick(MONDAY)
-    assert report.deliveries.sent == 1  # the user group; every post failed (and the .ics waits for its invite)
+    # the user group and the 4 channel topics; every post failed (and the .ics waits for its invite)
+    assert report.deliveries.sent == 1 + 4
     assert report.deliveries.failed == len(expected_monday_posts())
     assert posted_keys(slack) == []
     slack.clear_faults()
@@ -247,13 +248,14 @@ async def test_a_replica_that_died_after_its_lease_is_finished_once(
         metadata={"event_type": "oncall_scheduled", "event_payload": {"key": ann_key}},
     )
 
-    # within the lease, another replica leaves it alone
-    assert (await make_ticker().tick(MONDAY + timedelta(minutes=1))).deliveries.sent == 0
+    # within the lease, another replica leaves it alone (it only sets the 4 channel topics, which
+    # the dead replica had not queued)
+    assert (await make_ticker().tick(MONDAY + timedelta(minutes=1))).deliveries.sent == 4
     # after the lease: taken over; the announcement is found in the channel, the rest posted
     report = await make_ticker().tick(MONDAY + timedelta(minutes=6))
     assert report.deliveries.found == 1
     assert Counter(posted_keys(slack)) == Counter(expected_monday_posts())
-    assert (await statuses(db)) == Counter({"sent": len(expected_monday_posts()) + 2})
+    assert (await statuses(db)) == Counter({"sent": len(expected_monday_posts()) + 2 + 4})  # + the 4 topics
 
 
 async def test_many_tickers_racing_on_one_database_claim_each_occurrence_once(

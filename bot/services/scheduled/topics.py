@@ -35,7 +35,6 @@ from bot.core.topic import (
     topic_state,
 )
 from bot.services.snapshot import Snapshot
-from bot.storage import audit
 from bot.storage.bootstrap import Database
 from bot.storage.scheduled.topics import last_topic, queue_topic, topic_key, topics_since
 from bot.storage.tables.scheduled import DeliveryRow
@@ -80,14 +79,22 @@ class TopicKeeper:
 
     _seen: dict[str, str] = field(default_factory=dict)
     _capped_until: dict[str, datetime] = field(default_factory=dict)
+    # channel -> (snapshot, since, until): on this snapshot its people stay the same in [since, until)
+    _quiet: dict[str, tuple[Snapshot, datetime, datetime]] = field(default_factory=dict)
 
     async def run(self, db: Database, snap: Snapshot, now: datetime) -> list[str]:
         """Queue the topic changes due at ``now``; the keys this replica queued."""
         d, cal = snap.directory, snap.calendar
         queued: list[str] = []
         for channel, pipelines in topic_channels(d).items():
+            quiet = self._quiet.get(channel)
+            if quiet is not None and quiet[0] is snap and quiet[1] <= now < quiet[2]:
+                continue  # the same data, and the same people as when last looked at
             key = people_key(seats_at(d, cal, pipelines, now, snap.overrides))
-            if self._seen.get(channel) == key or self._capped_until.get(channel, now) > now:
+            if self._seen.get(channel) == key:
+                self._rest(snap, channel, pipelines, now, None)
+                continue
+            if self._capped_until.get(channel, now) > now:
                 continue
             async with db.sessions() as session, session.begin():
                 due = await topic_due(session, snap, channel, pipelines, now)
@@ -96,13 +103,18 @@ class TopicKeeper:
                     continue
                 if isinstance(due, TopicDue) and await queue_topic(session, _row(due, key, now),
                                                                    due.last.id if due.last else None):
-                    await audit.record(session, at=now, actor=None, action="topic.queued",
-                                       subject=f"delivery:{_key(due)}",
-                                       after={"channel": channel, "people": key, "text": due.texts[0],
-                                              "until": due.state.until})
-                    queued.append(_key(due))
+                    queued.append(_key(due))  # (audited when sent, expired or failed, as every delivery)
             self._seen[channel] = key
+            self._rest(snap, channel, pipelines, now, due.state if isinstance(due, TopicDue) else None)
         return queued
+
+    def _rest(
+        self, snap: Snapshot, channel: str, pipelines: Sequence[Pipeline], now: datetime, state: TopicState | None
+    ) -> None:
+        """Remember that on ``snap`` the channel's people stay as they are until they next change."""
+        state = state or topic_state(snap.directory, snap.calendar, channel, pipelines, now, snap.overrides)
+        if state.until is not None:
+            self._quiet[channel] = (snap, now, state.until)
 
 
 def _key(due: TopicDue) -> str:
