@@ -1,8 +1,8 @@
 """Channel topics (issue 14 §3): a pipeline's seed ``topic`` is stored, and ``topic`` (a
 conversations.setTopic) is a delivery op.
 
-Revision ID: 0008_topics
-Revises: 0007_change_request_key
+Revision ID: 0010_topics
+Revises: 0009_cover
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_topics"
-down_revision: str | Sequence[str] | None = "0007_change_request_key"
+revision: str = "0010_topics"
+down_revision: str | Sequence[str] | None = "0009_cover"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
