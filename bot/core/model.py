@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -179,6 +179,7 @@ class Pipeline:
     keywords: tuple[str, ...] = ()
     usergroup: str | None = None
     fix: FixRule | None = None  # the SLA clock of its incidents (seed ``sla:``); None: no fix deadline
+    arrival_within: timedelta | None = None  # freshness: data must arrive within this (seed ``freshness``)
 
 
 @dataclass(frozen=True, slots=True)
