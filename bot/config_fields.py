@@ -27,6 +27,8 @@ class SettingsFields(BaseModel):
     admins: str = ""  # comma-separated person ids, added to the seed's admins
     log_format: str = "text"
     public_url: str | None = None  # the bot's public base URL, for calendar-feed links
+    alert_rate_per_second: float = 50.0  # events a routing key may send per second (then 429)
+    alert_burst: int = 500  # ... in bursts of at most this many
     shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
     # For tests: ONCALL_CLOCK_START=2026-12-01T08:00:00Z makes the bot's clock start at that instant
     # (with its zone) and advance with real time, whatever the date on the machine.

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeGuard
 
+from bot.cli.alerts import ALERT_COMMANDS, add_alert_parsers
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
 from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scheduled_parsers(sub)
     add_changes_parsers(sub)
     add_cover_parsers(sub)
+    add_alert_parsers(sub)
     p = sub.add_parser("db", help="database migrations")
     dsub = p.add_subparsers(dest="db_command", required=True)
     add_upgrade_lock_arguments(dsub.add_parser("upgrade", help="migrate to the newest schema"))
@@ -101,6 +103,7 @@ COMMANDS: dict[str, Command] = {
     **CHANGES_COMMANDS,
     **READAPI_COMMANDS,
     **COVER_COMMANDS,
+    **ALERT_COMMANDS,
 }
 
 

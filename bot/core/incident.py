@@ -100,6 +100,8 @@ class Incident:
     (None when it will not). ``reporter``/``*_by`` are Slack user ids (None: the bot itself).
     ``channel``/``ts``/``permalink`` locate the incident message once it is posted.
     ``fix_by``/``fix_remind_at`` are the SLA clock fixed at opening (``with_sla``).
+    ``channel``/``ts``/``permalink`` locate the incident message once it is posted. ``source``
+    says what opened it (``slack``, ``alert``, ``heartbeat``) and ``severity`` an alert's.
     """
 
     id: int
@@ -125,6 +127,8 @@ class Incident:
     fix_by: datetime | None = None  # the SLA deadline (``bot.core.sla``); None: the pipeline has none
     fix_remind_at: datetime | None = None  # when its assignee is reminded (one business day before)
     sla_escalated_at: datetime | None = None  # when it was escalated for passing ``fix_by``
+    source: str = "slack"  # what opened it: slack | alert | heartbeat (``bot.core.alerts.Source``)
+    severity: str | None = None  # an alert's severity; None: a person's report (critical or not)
 
     @property
     def can_escalate(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -192,6 +192,7 @@ class Pipeline:
     usergroup: str | None = None
     fix: FixRule | None = None  # the SLA clock of its incidents (seed ``sla:``); None: no fix deadline
     topic: TopicSpec | None = None
+    arrival_within: timedelta | None = None  # freshness: data must arrive within this (seed ``freshness``)
 
 
 @dataclass(frozen=True, slots=True)

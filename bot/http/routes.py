@@ -15,3 +15,6 @@ def add_routes(web_app: web.Application, deps: SlackDeps) -> None:
     from bot.http import read_api
 
     read_api.add_routes(web_app, deps)  # GET /api/v1/{oncall,schedule,incidents,openapi.json}
+    from bot.http import alerts
+
+    alerts.add_routes(web_app, deps)  # alert intake (PagerDuty, Alertmanager, generic) and heartbeats

@@ -6,6 +6,8 @@ lives in our tables, so any number of replicas can run this and a restart catche
 Each tick reads the clock once and passes that instant down: the scheduled work
 (``bot.services.scheduled.Ticker``), ``bot.services.incidents.run_periodic``, the before-shift
 DMs and the cover requests' lead notices and expiries (``bot.services.cover.run_tick``).
+(``bot.services.scheduled.Ticker``), the data-arrival check (``bot.services.alerts.check``) and
+``bot.services.incidents.run_periodic``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services import alerts as alert_service
 from bot.services import changes as change_service
 from bot.services import cover as cover_service
 from bot.services import incidents as incident_service
@@ -68,6 +71,10 @@ class ScheduledJobs:
                 log.info("tick %s: %s", at.isoformat(), report.summary())
         except Exception:
             log.exception("scheduled-work tick at %s failed", at.isoformat())
+        try:  # before the incidents' periodic work, which sends what a missed arrival owes
+            await alert_service.check(self.deps, at, snapshots=self.snapshots)
+        except Exception:
+            log.exception("freshness check at %s failed", at.isoformat())
         try:
             await incident_service.run_periodic(self.deps, at, snapshots=self.snapshots)
         except Exception:

@@ -188,7 +188,7 @@ def incident_message(d: Directory, tz: ZoneInfo, inc: Incident, pending: frozens
     """The incident message in the pipeline's channel (posted, then updated in place); ``pending``:
     the people whose page DM has not been sent yet."""
     title = title_line(d, inc)
-    who = [f"Reported by {user(inc.reporter)}", f"opened {date_token(inc.opened_at, tz)}"]
+    who = [f"Reported by {opener(inc)}", f"opened {date_token(inc.opened_at, tz)}"]
     context = [" · ".join(who), page_line(d, tz, inc, pending)]
     status = status_line(d, inc)
     if status:
@@ -230,15 +230,24 @@ def _reached(d: Directory, tz: ZoneInfo, inc: Incident, page: Page) -> str:
     return text
 
 
+def opener(inc: Incident) -> str:
+    """Who opened the incident: a person, an alert, or the data-arrival check."""
+    if inc.source == "alert":
+        return "an alert" + (f" ({inc.severity})" if inc.severity else "")
+    if inc.source == "heartbeat":
+        return "the data-arrival check"
+    return user(inc.reporter)
+
+
 def opened_line(d: Directory, tz: ZoneInfo, inc: Incident) -> str:
     """The incident thread's first line."""
     page = inc.page
     if page.kind == PageKind.QUEUED:
         target = f"{_who(d, page)} ({_page_role(d, page)})"
-        return f"Opened by {user(inc.reporter)}; page to {target} queued: {_queued_note(d, tz, inc, page)}."
+        return f"Opened by {opener(inc)}; page to {target} queued: {_queued_note(d, tz, inc, page)}."
     if page.kind == PageKind.CHANNEL:
-        return f"Opened by {user(inc.reporter)}; posted to {_who(d, page)}."
-    return f"Opened by {user(inc.reporter)}; paged {_who(d, page)} ({_page_role(d, page)})."
+        return f"Opened by {opener(inc)}; posted to {_who(d, page)}."
+    return f"Opened by {opener(inc)}; paged {_who(d, page)} ({_page_role(d, page)})."
 
 
 def thread_line(d: Directory, tz: ZoneInfo, change: Change) -> str:
@@ -280,7 +289,7 @@ def page_message(d: Directory, tz: ZoneInfo, inc: Incident, page: Page) -> Messa
     first = f":rotating_light: You are paged for a {severity}{name} incident: {escape(inc.summary[:SUMMARY_LIMIT])}"
     where = f"<{inc.permalink}|Open the incident thread>" if inc.permalink else (
         f"in <#{inc.channel}>" if inc.channel else "")
-    context = [f"Reported by {user(inc.reporter)}", f"level {page.level} ({_page_role(d, page)})"]
+    context = [f"Reported by {opener(inc)}", f"level {page.level} ({_page_role(d, page)})"]
     if where:
         context.append(where)
     if inc.fix_by is not None:
@@ -300,7 +309,7 @@ def channel_message(d: Directory, tz: ZoneInfo, inc: Incident) -> Message:
             f"(nobody earlier in the chain has resolved it): {escape(inc.summary[:SUMMARY_LIMIT])}")
     link = f"<{inc.permalink}|Open the incident thread>" if inc.permalink else (
         f"Thread in <#{inc.channel}>" if inc.channel else "")
-    context = [f"Reported by {user(inc.reporter)}", f"opened {date_token(inc.opened_at, tz)}"]
+    context = [f"Reported by {opener(inc)}", f"opened {date_token(inc.opened_at, tz)}"]
     if link:
         context.append(link)
     blocks: list[Block] = [SectionBlock(text=_md(text)), ContextBlock(elements=[_md(" · ".join(context))])]

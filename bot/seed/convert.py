@@ -10,9 +10,10 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.alerts import parse_duration
 from bot.core.model import (
     DEFAULT_AT,
     AfterHours,
@@ -204,6 +205,11 @@ def rule_dict(rule: RuleIn) -> dict[str, Any]:
     return {k: value for k, value in fields.items() if value is not None}
 
 
+def _arrival_within(freshness: Any) -> timedelta | None:
+    """A pipeline's ``freshness.arrival_within`` (a ``FreshnessIn`` or a record of its shape)."""
+    return parse_duration(freshness.arrival_within) if freshness is not None else None
+
+
 def _fix_rule(sla: Any) -> FixRule | None:
     """The core fix rule of a pipeline's ``sla:`` (a ``SlaIn`` or a record of its shape)."""
     if sla is None:
@@ -263,6 +269,7 @@ def to_directory(seed: SeedIn) -> Directory:
             windows, after, tuple(_slot(checker, e) for e in p.escalation), runbook, tuple(p.keywords), p.usergroup,
             _fix_rule(getattr(p, "sla", None)),
             topic_spec(p),
+            _arrival_within(getattr(p, "freshness", None)),
         )
     person_ids = set(people)
     recurring = {

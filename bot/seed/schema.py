@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bot.core.alerts import parse_duration
 from bot.seed.clock import parse_clock
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -170,6 +171,18 @@ class AfterHoursIn(_Model):
         return self
 
 
+class FreshnessIn(_Model):
+    """A pipeline's data-arrival rule: data must arrive within ``arrival_within`` (e.g. ``48h``,
+    ``2d``, ``90m``) of the previous arrival, else the scheduler tick opens an incident."""
+
+    arrival_within: str
+
+    @model_validator(mode="after")
+    def _duration(self) -> FreshnessIn:
+        parse_duration(self.arrival_within)
+        return self
+
+
 class OwnersIn(_Model):
     primary: list[str] = Field(min_length=1)
     secondary: list[str] = []
@@ -237,6 +250,7 @@ class PipelineIn(_Model):
     topic: TopicIn | None = None
     runbook: RunbookIn = RunbookIn()
     sla: SlaIn | None = None
+    freshness: FreshnessIn | None = None
 
 
 class RuleIn(_Model):

@@ -71,6 +71,8 @@ def _incident_columns(inc: Incident) -> dict[str, Any]:
         "permalink": inc.permalink,
         "fix_by": inc.fix_by,
         "fix_remind_at": inc.fix_remind_at,
+        "source": inc.source,
+        "severity": inc.severity,
     }
 
 
@@ -105,6 +107,8 @@ def to_incident(row: IncidentRow) -> Incident:
         fix_by=row.fix_by,
         fix_remind_at=row.fix_remind_at,
         sla_escalated_at=row.sla_escalated_at,
+        source=row.source or "slack",
+        severity=row.severity,
     )
 
 

@@ -121,6 +121,7 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
             ),
             sla=(make("SlaIn", fix_within=p.get("sla_fix_within"), fix_by=p.get("sla_fix_by"), at=p.get("sla_at"))
                  if p.get("sla_fix_within") or p.get("sla_fix_by") else None),
+            freshness=(make("FreshnessIn", arrival_within=p["arrival_within"]) if p.get("arrival_within") else None),
         )
 
     def recurring(r: Row) -> Any:

@@ -191,6 +191,7 @@ def _pipeline_rows(p: PipelineIn, pos: int) -> Rows:
             after_hours_note=ah.note, critical_note=rb.critical_note,
             sla_fix_within=p.sla.fix_within if p.sla else None, sla_fix_by=p.sla.fix_by if p.sla else None,
             sla_at=p.sla.at if p.sla else None,
+            arrival_within=p.freshness.arrival_within if p.freshness else None,
         )],
         ALIASES: [dict(pipeline_id=p.id, position=i, alias=a) for i, a in enumerate(p.aliases)],
         OWNERS: [dict(pipeline_id=p.id, kind=kind, position=i, team_id=t)

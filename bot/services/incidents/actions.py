@@ -38,6 +38,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core import incident as core
 from bot.core import sla
 from bot.core.coverage import UnknownPipeline
@@ -45,7 +47,7 @@ from bot.core.escalation import EscalationStep, escalation_chain
 from bot.core.incident import Change, EventKind, Incident, Page, Refusal, Refused
 from bot.core.permissions import Decision, may_act_on_incident, may_open_incident
 from bot.services.incidents import outbox
-from bot.services.incidents.deps import Acted, Deps, NotFound, Opened, SnapshotSource, snapshot_source
+from bot.services.incidents.deps import Acted, Delivery, Deps, NotFound, Opened, SnapshotSource, snapshot_source
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
 from bot.storage import incidents as repo
@@ -158,16 +160,13 @@ async def open_incident(
                                subject=f"pipeline:{pipeline}", after={"reason": Refusal.NOT_ALLOWED.value})
         return Refused(Refusal.NOT_ALLOWED, draft)
     async with deps.db.sessions() as session, session.begin():
-        inc = await repo.add_incident(session, draft, source_key)
+        inc = await open_in(session, snap, draft, event, now, source_key=source_key,
+                            fallback_channel=fallback_channel, source_message=source_message)
         if inc is None:
             assert source_key is not None
             existing = await repo.incident_by_source(session, source_key)
             assert existing is not None
             return Opened(existing, duplicate=True)
-        await repo.add_event(session, inc.id, event)
-        await audit.record(session, at=now, actor=_actor(snap, reporter), action="incident.opened",
-                           subject=f"incident:{inc.id}", after=_opened_json(inc))
-        await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now, source_message))
     state = await outbox.kick_and_wait(deps, snap, now, inc.id, level=inc.level)
     return Opened(await _load(deps.db, inc.id), delivery=state)
 
@@ -177,6 +176,24 @@ def _with_sla(snap: Snapshot, draft: Incident) -> Incident:
     pipeline = snap.directory.pipelines.get(draft.pipeline)
     deadline = sla.fix_by(pipeline.fix if pipeline else None, draft.opened_at, snap.calendar)
     return core.with_sla(draft, deadline, sla.reminder_at(deadline, draft.opened_at, snap.calendar))
+
+
+async def open_in(session: AsyncSession, snap: Snapshot, draft: Incident, event: core.IncidentEvent,
+                  now: datetime, *, source_key: str | None = None, fallback_channel: str | None = None,
+                  source_message: tuple[str, str] | None = None) -> Incident | None:
+    """Store a drafted incident (``core.open_incident``'s) in the caller's transaction, with its
+    opening event, its audit entry and the messages it owes (``outbox.opened_rows``); the caller
+    kicks the outbox after the commit. None when ``source_key`` opened one already. The one path
+    every incident is opened by: ``/incident``, alerts and missed data arrivals."""
+    inc = await repo.add_incident(session, _with_sla(snap, draft), source_key)
+    if inc is None:
+        return None
+    await repo.add_event(session, inc.id, event)
+    await audit.record(session, at=now, actor=_actor(snap, draft.reporter), action="incident.opened",
+                       subject=f"incident:{inc.id}", after={**_opened_json(inc), "source": inc.source,
+                                                            "severity": inc.severity})
+    await store.add_deliveries(session, outbox.opened_rows(snap, inc, fallback_channel, now, source_message))
+    return inc
 
 
 Decide = Callable[[Incident, Snapshot], core.Outcome]
@@ -208,10 +225,12 @@ async def act(
     *,
     actor: str | None = None,
     origin: Origin | None = None,
+    wait: bool = True,
 ) -> Acted:
     """Load the incident, check that ``actor`` may act on it from ``origin`` (``gate``), ``decide``
     what changes, apply it (compare-and-set) with its audit entry in one transaction, then tell
-    Slack. ``NotFound`` when there is no such incident."""
+    Slack (``wait`` False: kick the outbox without waiting for it). ``NotFound`` when there is no
+    such incident."""
     snap = await (snapshots or snapshot_source(deps))()
     async with deps.db.sessions() as session, session.begin():
         inc = await repo.get_incident(session, incident_id)
@@ -240,6 +259,9 @@ async def act(
         await audit.record(session, **_audit_change(snap, outcome))
         await store.add_deliveries(session, await outbox.change_rows(session, snap, outcome, now))
     page = outcome.event.page
+    if not wait:
+        await outbox.kick(deps, snap, now, first=(outbox.post_key(incident_id),))
+        return Acted(outcome.after, change=outcome, delivery=Delivery(posted=False))
     state = await outbox.kick_and_wait(deps, snap, now, incident_id, level=page.level if page else None,
                                        update=outbox.change_what(outcome))
     return Acted(outcome.after, change=outcome, delivery=state)

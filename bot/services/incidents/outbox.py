@@ -32,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.incident import Change, Incident, Page, PageKind, Status
 from bot.core.model import Directory
+from bot.render import alerts as render_alerts
 from bot.render import incident as render
 from bot.services.deliveries import OWED_PREFIXES, Deliverer, DeliveryConfig, Rendered, SlackPort, WebSlackPort
 from bot.services.incidents.deps import Delivery, Deps
 from bot.services.scheduled.config import replica_id
 from bot.services.snapshot import Snapshot
+from bot.storage import alerts as alerts_repo
 from bot.storage import audit
 from bot.storage import incidents as repo
 from bot.storage import scheduled as store
@@ -221,7 +223,8 @@ class IncidentRenderers:
     def renderers(self) -> dict[str, Any]:
         return {"incident_message": self.message, "incident_update": self.update,
                 "incident_page": self.page, "incident_channel": self.channel,
-                "incident_source_link": self.source_link}
+                "incident_source_link": self.source_link,
+                "alert_line": self.alert_line, "alert_edit": self.alert_edit}
 
     async def _incident(self, session: AsyncSession, row: store.DeliveryRow) -> Incident | None:
         return await repo.get_incident(session, int(row.payload["incident"]))
@@ -266,6 +269,25 @@ class IncidentRenderers:
             return None  # the incident message never went out: nothing to link to
         link = inc.permalink or await self.port.permalink(inc.channel, inc.ts)
         return Rendered(render.source_link_text(self.snap.directory, inc, link), None)
+    async def alert_line(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+        """An alert's line in the thread, from the alert as stored now."""
+        alert = await alerts_repo.get_alert(session, int(row.payload["alert"]))
+        if alert is None:
+            return None
+        text = render_alerts.alert_line(
+            self.snap.calendar.tz, dedup_key=alert.dedup_key, severity=alert.severity, summary=alert.summary,
+            source=alert.source, details=alert.details, links=alert.links, state=alert.state, count=alert.count,
+            first_at=alert.first_at, last_at=alert.last_at)
+        return Rendered(text)
+
+    async def alert_edit(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
+        """The edit of an alert's line (where the line went: its delivery's channel and ts)."""
+        found = await store.delivery_id(session, str(row.payload["line"]))
+        line = await store.delivery(session, found) if found is not None else None
+        if line is None or not line.channel_id or not line.ts:
+            return None
+        text = await self.alert_line(session, row)
+        return None if text is None else Rendered(text.text, None, line.channel_id, line.ts)
 
     async def after_sent(self, session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
         """In the transaction that records ``rows`` sent: remember where incident messages went;

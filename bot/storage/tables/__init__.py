@@ -9,6 +9,10 @@
   (occurrences, deliveries, checklists, meetings): operational state. It names seed entries by
   id as plain text without foreign keys: it is history and must outlive a seed reload that
   removes a person or a pipeline.
+  ``calendar_tokens``, ``incidents``, ``alerts`` (routing keys, alerts, events, heartbeats),
+  ``scheduled`` (occurrences, deliveries, checklists, meetings): operational state. It names
+  seed entries by id as plain text without foreign keys: it is history and must outlive a seed
+  reload that removes a person or a pipeline.
 
 Importing this package registers every table on ``Base.metadata`` (Alembic's ``env.py`` and
 ``bot.storage.migrate`` rely on it). Table modules import ``base`` (and ``bot.core`` for closed
@@ -18,6 +22,7 @@ the tables from here.
 
 from __future__ import annotations
 
+from bot.storage.tables.alerts import AlertEventRow, AlertRow, HeartbeatRow, IntegrationRow
 from bot.storage.tables.api import ApiTokenRow, HandoffNoteRow
 from bot.storage.tables.audit import AuditRow
 from bot.storage.tables.base import CLOCK, ID, NAMING_CONVENTION, Base, one_of, table_of
@@ -64,6 +69,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "SEED_TABLES",
     "AdminRow",
+    "AlertEventRow",
+    "AlertRow",
     "ApiTokenRow",
     "AuditRow",
     "Base",
@@ -77,9 +84,11 @@ __all__ = [
     "CoverSlotRow",
     "DeliveryRow",
     "HandoffNoteRow",
+    "HeartbeatRow",
     "HolidayRow",
     "IncidentEventRow",
     "IncidentRow",
+    "IntegrationRow",
     "MeetingAnswerRow",
     "MeetingRow",
     "MetaRow",

@@ -69,6 +69,8 @@ class IncidentRow(Base):
     fix_remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(16), server_default="slack")  # slack | alert | heartbeat
+    severity: Mapped[str | None] = mapped_column(String(16))  # an alert's; None: critical or not
 
 
 class IncidentEventRow(Base):

@@ -152,6 +152,7 @@ class PipelineRow(Base):
     sla_fix_within: Mapped[str | None] = mapped_column(String(16))
     sla_fix_by: Mapped[str | None] = mapped_column(String(32))
     sla_at: Mapped[str | None] = mapped_column(CLOCK)
+    arrival_within: Mapped[str | None] = mapped_column(String(16))  # freshness: data within, e.g. "48h"
 
 
 class PipelineAliasRow(Base):

@@ -1,0 +1,152 @@
+"""Alert intake routes: PagerDuty Events API v2 (``POST /v2/enqueue``), Alertmanager's webhook
+(``POST /api/v1/alertmanager``), generic JSON (``POST /api/v1/alerts``), and data-arrival
+heartbeats (``POST``/``GET /api/v1/heartbeats/PIPELINE``).
+
+Order of work for each request: the key first (the bearer header; for PagerDuty the body's
+``routing_key``, the one field read before the key is checked), then the key's rate, then the
+event's validation (pydantic, ``bot.http.events``), then the service. A request whose key is
+unknown or revoked is answered and forgotten: not logged, not counted, not parsed further.
+Answers are PagerDuty's: 202 ``{"status": "success", "message": "Event processed",
+"dedup_key": ...}``; 400 ``{"status": "invalid event", ...}``; 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.http.common import BadRequest, RateLimit, answer, bearer, invalid, located, read_json, throttled
+from bot.http.events import AlertmanagerWebhook, GenericAlert, PagerDutyEvent
+from bot.services import alerts as svc
+from bot.services.alerts import AlertEvent, Intake, Integration, KeyCache
+from bot.services.cache import SnapshotCache
+from bot.services.incidents import snapshot_source
+
+log = logging.getLogger("bot.http.alerts")
+
+UNAUTHORIZED = {"status": "unauthorized", "message": "A valid routing key is required: Authorization: Bearer KEY"}
+ROUTES: web.AppKey[AlertRoutes] = web.AppKey("alert_routes")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _processed(dedup_key: str) -> web.Response:
+    return answer(202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key})
+
+
+def _refusals(handler: Handler) -> Handler:
+    """Turn ``BadRequest`` into its JSON answer."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadRequest as refused:
+            return answer(refused.status, refused.body, refused.headers)
+
+    return wrapped
+
+
+class AlertRoutes:
+    """The intake of one bot process: its key cache, rate limit and ``Intake``."""
+
+    def __init__(self, deps: Any, *, clock: Callable[[], datetime] | None = None) -> None:
+        settings = deps.settings
+        self.deps = deps
+        self.clock = clock or deps.clock
+        self.keys = KeyCache(deps.db)
+        self.rate = RateLimit(float(getattr(settings, "alert_rate_per_second", 50.0)),
+                              float(getattr(settings, "alert_burst", 500)))
+        cache = SnapshotCache(deps.db, tuple(getattr(settings, "admin_ids", ())), max_staleness=2.0)
+        self.snapshots = snapshot_source(deps, cache)
+        self.intake = Intake(deps, self.snapshots)
+
+    async def _key(self, key: str | None, *, pd: bool = False) -> Integration:
+        found = await self.keys.check(key) if key else None
+        if found is None:
+            if pd:
+                raise invalid(["Invalid routing key"])
+            raise BadRequest(401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+        wait = self.rate.take(found.id)
+        if wait is not None:
+            raise throttled(wait)
+        return found
+
+    async def _receive(self, integration: Integration, event: AlertEvent) -> svc.Received:
+        started = time.perf_counter()
+        got = await self.intake.receive(integration.id, integration.pipeline, event, self.clock())
+        if got.outcome in ("opened", "dropped"):
+            log.info("alert %s on %s (key %s): %s in %.1f ms", got.alert_id, integration.pipeline, integration.id,
+                     got.outcome, (time.perf_counter() - started) * 1000)
+        return got
+
+    async def enqueue(self, request: web.Request) -> web.StreamResponse:
+        """``POST /v2/enqueue``: one PagerDuty Events API v2 event."""
+        body = await read_json(request)
+        key = body.get("routing_key") if isinstance(body, dict) else None
+        integration = await self._key(key if isinstance(key, str) else None, pd=True)
+        try:
+            event = PagerDutyEvent.model_validate(body).event()
+        except ValidationError as exc:
+            raise invalid(located(exc)) from None
+        got = await self._receive(integration, event)
+        return _processed(got.dedup_key)
+
+    async def generic(self, request: web.Request) -> web.StreamResponse:
+        """``POST /api/v1/alerts``: one event in our own small JSON."""
+        integration = await self._key(bearer(request))
+        try:
+            event = GenericAlert.model_validate(await read_json(request)).event()
+        except ValidationError as exc:
+            raise invalid(located(exc)) from None
+        got = await self._receive(integration, event)
+        return _processed(got.dedup_key)
+
+    async def alertmanager(self, request: web.Request) -> web.StreamResponse:
+        """``POST /api/v1/alertmanager``: Alertmanager's webhook (v4), one alert per fingerprint."""
+        integration = await self._key(bearer(request))
+        try:
+            hook = AlertmanagerWebhook.model_validate(await read_json(request))
+        except ValidationError as exc:
+            raise invalid(located(exc)) from None
+        results = []
+        for alert in hook.alerts:
+            got = await self._receive(integration, alert.event(hook.externalURL))
+            results.append({"dedup_key": got.dedup_key, "outcome": got.outcome})
+        return answer(202, {"status": "success", "message": "Event processed", "alerts": results})
+
+    async def heartbeat(self, request: web.Request) -> web.StreamResponse:
+        """``POST`` (or ``GET``) ``/api/v1/heartbeats/PIPELINE``: data of PIPELINE arrived now."""
+        integration = await self._key(bearer(request))
+        pipeline = request.match_info["pipeline"]
+        if pipeline != integration.pipeline:
+            raise BadRequest(403, {"status": "forbidden",
+                                   "message": "This key reports for another pipeline."})
+        now = self.clock()
+        resolved = await svc.arrived(self.deps, pipeline, now, now, self.snapshots)
+        return answer(202, {"status": "success", "message": "Arrival recorded", "pipeline": pipeline,
+                            "at": now.astimezone(UTC).isoformat(), "resolved_incidents": resolved})
+
+
+def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
+    """Register the intake routes on ``web_app``; the routes' state (for tests)."""
+    routes = AlertRoutes(deps)
+    web_app.router.add_post("/v2/enqueue", _refusals(routes.enqueue))
+    web_app.router.add_post("/api/v1/alerts", _refusals(routes.generic))
+    web_app.router.add_post("/api/v1/alertmanager", _refusals(routes.alertmanager))
+    web_app.router.add_post("/api/v1/heartbeats/{pipeline}", _refusals(routes.heartbeat))
+    web_app.router.add_get("/api/v1/heartbeats/{pipeline}", _refusals(routes.heartbeat))
+    web_app[ROUTES] = routes
+
+    async def warm(_app: web.Application) -> None:  # the snapshot loaded before the first event waits for it
+        try:
+            await routes.snapshots()
+        except Exception:  # the database may be down at start: the first event loads it then
+            log.warning("alert intake: the snapshot could not be loaded at start; loading it on the first event")
+
+    web_app.on_startup.append(warm)
+    return routes

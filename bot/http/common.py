@@ -1,0 +1,111 @@
+"""What the machine-facing routes share: JSON answers, bounded body reads, bearer keys, the
+per-key rate limit.
+
+Nothing of a request is logged or counted before its key is known good: a refused request
+costs a bounded read and a short answer, and leaves no trace (a flood of junk writes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+MAX_BODY_BYTES = 512 * 1024  # PagerDuty's limit for one event
+READ_SECONDS = 10.0
+
+
+class BadRequest(Exception):
+    """The request is refused with ``status`` and a JSON ``body``."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+def answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def invalid(errors: list[str], status: int = 400) -> BadRequest:
+    """PagerDuty's answer to an event it refuses."""
+    return BadRequest(status, {"status": "invalid event", "message": "Event object is invalid", "errors": errors})
+
+
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON: at most ``MAX_BODY_BYTES`` (413 beyond), whole within ``READ_SECONDS``."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise BadRequest(413, {"status": "invalid event", "message": "Request body too large"})
+    try:
+        async with asyncio.timeout(READ_SECONDS):
+            body = await request.content.read(MAX_BODY_BYTES + 1)
+            while len(body) <= MAX_BODY_BYTES and not request.content.at_eof():
+                more = await request.content.read(MAX_BODY_BYTES + 1 - len(body))
+                if not more:
+                    break
+                body += more
+    except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+        raise BadRequest(400, {"status": "invalid event", "message": "Request body not received"}) from None
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(413, {"status": "invalid event", "message": "Request body too large"})
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid(["Body is not valid JSON"]) from None
+
+
+def bearer(request: web.Request) -> str | None:
+    """The key of ``Authorization: Bearer KEY`` (also ``Token token=KEY``), or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "token" and value.startswith("token="):
+        return value[6:].strip() or None
+    return None
+
+
+def located(exc: ValidationError) -> list[str]:
+    """Each error of a validation as ``where: what`` (never the value sent)."""
+    out = []
+    for e in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(x) for x in e["loc"]) or "event"
+        out.append(f"{where}: {e['msg']}")
+    return out[:20]
+
+
+@dataclass
+class RateLimit:
+    """A token bucket per routing key: ``rate`` events a second, bursts of ``burst``."""
+
+    rate: float
+    burst: float
+    monotonic: Callable[[], float] = time.monotonic
+    _buckets: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, key: int) -> float | None:
+        """Take one event of ``key``: None when allowed, else the seconds until one is."""
+        now = self.monotonic()
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+        self._buckets[key] = (tokens - 1.0, now)
+        return None
+
+
+def throttled(wait: float) -> BadRequest:
+    seconds = max(1, int(wait + 0.999))
+    return BadRequest(429, {"status": "throttle event", "message": "Requests for this routing key are arriving "
+                                                                    "too quickly. Please retry later."},
+                      {"Retry-After": str(seconds)})

@@ -1,0 +1,37 @@
+"""Alerts from machines (issue 12 §1-§3): intake, routing keys, data-arrival heartbeats.
+
+- ``intake``: ``Intake.receive``: store each event, add it to its alert, open or join an incident
+  through ``bot.services.incidents.actions.open_in`` (the one opening path), storms as one edited
+  thread line; acknowledge/resolve from the monitor;
+- ``keys``: routing keys (``add``, ``listed``, ``revoke``; ``KeyCache`` checks a presented key);
+- ``freshness``: ``arrived``, ``check`` (each tick), ``report``;
+- ``thread``: the outbox rows alerts owe an incident's thread;
+- ``reads``: ``incidents`` (what ``oncall-bot incidents`` lists).
+
+May import ``bot.core``, ``bot.render``, ``bot.storage`` and ``bot.services.incidents``;
+transports and jobs import this package.
+"""
+
+from __future__ import annotations
+
+from bot.services.alerts.freshness import Freshness, arrived, check, report
+from bot.services.alerts.intake import AlertEvent, Intake, Received
+from bot.services.alerts.keys import Integration, KeyCache, NewKey, add, listed, revoke
+from bot.services.alerts.reads import incidents
+
+__all__ = [
+    "AlertEvent",
+    "Freshness",
+    "Intake",
+    "Integration",
+    "KeyCache",
+    "NewKey",
+    "Received",
+    "add",
+    "arrived",
+    "check",
+    "incidents",
+    "listed",
+    "report",
+    "revoke",
+]
