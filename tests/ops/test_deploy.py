@@ -37,8 +37,7 @@ import pytest
 import yaml
 
 from bot.slack.server import DRAIN_SECONDS
-from tests.support.processes import finish
-from tests.support.procs import run_bounded
+from tests.support.procs import finish, run_bounded
 
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 

@@ -21,7 +21,7 @@ from bot.ops.doctor import Report, Status, run_doctor
 from bot.storage.bootstrap import Database, load_seed_file_into, open_database
 from bot.storage.migrate import downgrade
 from tests.ops.workspace import MANIFEST, SEED_PATH, ScopedFakeSlack, manifest_bot_scopes, populate
-from tests.support.processes import communicate
+from tests.support.procs import communicate
 
 TODAY = date(2026, 11, 26)
 EXE = str(Path(sys.executable).with_name("oncall-bot"))

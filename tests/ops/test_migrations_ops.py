@@ -18,7 +18,7 @@ from bot.ops.migrate_lock import MigrationError, migration_engine, upgrade_with_
 from bot.storage.bootstrap import open_database
 from bot.storage.db import create_engine
 from bot.storage.migrate import MIGRATION_LOCK_KEY, alembic_config, current_revision, downgrade, head_revision
-from tests.support.processes import finish
+from tests.support.procs import finish
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
 PG = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

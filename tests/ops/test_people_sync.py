@@ -18,7 +18,7 @@ from bot.seed.validate import SeedError, parse_seed_text
 from bot.services.people import Found, sync_seed_text
 from bot.slack.client import close_client, make_client
 from tests.ops.workspace import SEED_PATH, ScopedFakeSlack, populate
-from tests.support.processes import communicate
+from tests.support.procs import communicate
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
 

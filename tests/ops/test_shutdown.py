@@ -22,7 +22,7 @@ import pytest
 
 from tests.ops.workspace import ScopedFakeSlack, populate
 from tests.support.clock import QUIET, pinned
-from tests.support.processes import stop
+from tests.support.procs import stop
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))

@@ -22,7 +22,7 @@ import pytest
 from tests.ops.test_shutdown import Logs
 from tests.ops.workspace import ScopedFakeSlack, populate
 from tests.support.clock import pinned
-from tests.support.processes import communicate, stop
+from tests.support.procs import communicate, stop
 from tests.support.signing import TEST_SIGNING_SECRET
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))

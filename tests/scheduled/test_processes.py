@@ -17,7 +17,7 @@ from bot.services.deliveries import FAULT_ENV
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 from tests.support.fake_slack import FakeSlack
-from tests.support.processes import communicate
+from tests.support.procs import communicate
 
 from .helpers import DIRECTORY, posted_keys, seed_workspace
 
