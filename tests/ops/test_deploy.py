@@ -5,7 +5,9 @@
   temp paths. The one step not replayed is ``apt-get install binutils`` (root and Debian's
   mirrors; ``strip`` is on this machine already). Then the bot runs from that layout, from
   another working directory, on a new SQLite database: the install, the migrations and the
-  bundled seed all work from the image's files alone.
+  bundled seed all work from the image's files alone. pip installs from a wheelhouse of the
+  dependencies that is kept between runs (``wheelhouse``: made by ``pip wheel`` from the index the
+  first time, and again whenever pyproject.toml changes).
 * The final stage is checked statically (non-root, no pip or build tools, health check, ...).
 * docker-compose.yml, the env file example and nginx.conf are parsed and cross-checked.
 * deploy/entrypoint.sh runs against a scratch PostgreSQL database (with a stand-in for
@@ -14,13 +16,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import http.server
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import threading
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +37,7 @@ import pytest
 import yaml
 
 from bot.slack.server import DRAIN_SECONDS
-from tests.support.procs import run_bounded
+from tests.support.procs import finish, run_bounded
 
 from .dockerfile import Stage, copy_into, env_pairs, exec_form, ignore_patterns, parse
 
@@ -67,6 +75,37 @@ def _map_paths(text: str, app: Path, venv: Path) -> str:
     return re.sub(r"(?<![\w/.-])/app\b", str(app), text)
 
 
+def wheelhouse(env: dict[str, str]) -> Path:
+    """A directory of wheels for pyproject.toml's dependencies and build requirements (resolved by
+    ``pip wheel`` against the index the build stage uses), kept between runs under the user's cache
+    directory (or ONCALL_TEST_WHEELHOUSE) for this pyproject.toml, Python and platform.
+
+    The build stage's ``pip install -e /app`` runs against it alone (``--no-index``): the same
+    install, without downloading some forty wheels each run (pip's HTTP cache does not help where
+    the index's answers come without cache headers). Made again when pyproject.toml changes."""
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+    key = hashlib.sha256(pyproject + f"{sys.version} {sysconfig.get_platform()}".encode()).hexdigest()[:16]
+    base = os.environ.get("ONCALL_TEST_WHEELHOUSE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "oncall-bot-tests", "wheelhouse")
+    house = Path(base) / key
+    if (house / "complete").exists():
+        return house
+    project = tomllib.loads(pyproject.decode("utf-8"))
+    wanted = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    house.parent.mkdir(parents=True, exist_ok=True)
+    making = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=house.parent))
+    try:
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(making), *wanted], env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"pip wheel {wanted}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        (making / "complete").touch()
+        with contextlib.suppress(OSError):  # another run made it first: use theirs
+            making.rename(house)
+    finally:
+        shutil.rmtree(making, ignore_errors=True)
+    return house
+
+
 @dataclass
 class Built:
     root: Path
@@ -90,6 +129,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     shim.mkdir()
     (shim / "python").symlink_to(sys.executable)
     env = clean_env(PATH=f"{shim}{os.pathsep}{os.environ['PATH']}", HOME=str(root))
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse(env)))
     workdir = root
     copied: list[str] = []
     for ins in build.instructions:
@@ -377,7 +417,7 @@ def _entrypoint(args: list[str], url: str, fake_bin: Path, tmp_path: Path, **ext
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=120)
+    out, err = finish(proc, 120)
     return proc.returncode, out, err
 
 

@@ -21,6 +21,7 @@ from bot.ops.doctor import Report, Status, run_doctor
 from bot.storage.bootstrap import Database, load_seed_file_into, open_database
 from bot.storage.migrate import downgrade
 from tests.ops.workspace import MANIFEST, SEED_PATH, ScopedFakeSlack, manifest_bot_scopes, populate
+from tests.support.procs import communicate
 
 TODAY = date(2026, 11, 26)
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
@@ -228,7 +229,7 @@ async def test_the_command_exit_code(settings: Settings, db: Database, slack: Sc
     async def doctor(*args: str) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(EXE, "doctor", *args, env=env, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), 90)
+        out, err = await communicate(proc, 90)
         assert proc.returncode is not None
         return proc.returncode, out.decode() + err.decode()
 

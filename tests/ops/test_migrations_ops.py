@@ -18,6 +18,7 @@ from bot.ops.migrate_lock import MigrationError, migration_engine, upgrade_with_
 from bot.storage.bootstrap import open_database
 from bot.storage.db import create_engine
 from bot.storage.migrate import MIGRATION_LOCK_KEY, alembic_config, current_revision, downgrade, head_revision
+from tests.support.procs import finish
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
 PG = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -61,7 +62,13 @@ def test_replicas_starting_together_migrate_once(db_url: str, tmp_path: Path) ->
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(3)
     ]
-    outs = [p.communicate(timeout=120) for p in procs]
+    try:
+        outs = [finish(p, 120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     said = [out for out, _err in outs]
     assert sum("Database migrated from empty to" in s for s in said) == 1, said

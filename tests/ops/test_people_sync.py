@@ -18,6 +18,7 @@ from bot.seed.validate import SeedError, parse_seed_text
 from bot.services.people import Found, sync_seed_text
 from bot.slack.client import close_client, make_client
 from tests.ops.workspace import SEED_PATH, ScopedFakeSlack, populate
+from tests.support.procs import communicate
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
 
@@ -121,7 +122,7 @@ async def test_the_service_says_what_each_email_is(slack: ScopedFakeSlack) -> No
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(EXE, "people", "sync", *args, env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
+    out, err = await communicate(proc, 90)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

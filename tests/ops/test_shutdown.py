@@ -22,6 +22,7 @@ import pytest
 
 from tests.ops.workspace import ScopedFakeSlack, populate
 from tests.support.clock import QUIET, pinned
+from tests.support.procs import stop
 from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, app_mention_body
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
@@ -152,9 +153,7 @@ async def test_sigterm_finishes_in_flight_work_and_exits_0(tmp_path: Path, no_pr
                 gate.release()
                 code = await asyncio.wait_for(proc.wait(), 60)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            await stop(proc)
         assert code == 0, "\n".join(logs.raw)
         [posted] = await slack.wait_for("chat.postMessage", ok_only=True)
         assert "Growth" in str(posted.params.get("text")), posted.params

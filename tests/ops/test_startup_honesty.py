@@ -22,6 +22,7 @@ import pytest
 from tests.ops.test_shutdown import Logs
 from tests.ops.workspace import ScopedFakeSlack, populate
 from tests.support.clock import pinned
+from tests.support.procs import communicate, stop
 from tests.support.signing import TEST_SIGNING_SECRET
 
 EXE = str(Path(sys.executable).with_name("oncall-bot"))
@@ -80,9 +81,7 @@ async def test_console_mode_serves_health_metrics_and_the_feeds_it_hands_out(
         proc.stdin.close()  # end of input: the console exits, the server with it
         assert await asyncio.wait_for(proc.wait(), 30) == 0
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await stop(proc)
 
 
 @pytest.mark.e2e
@@ -92,7 +91,7 @@ async def test_a_refused_token_is_one_error_line_and_a_non_zero_exit(tmp_path: P
                       "SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET})
         proc = await asyncio.create_subprocess_exec(EXE, "run", env=env, cwd=tmp_path,
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        _out, err = await asyncio.wait_for(proc.communicate(), 60)
+        _out, err = await communicate(proc, 60)
     text = err.decode()
     assert proc.returncode == 1, text
     assert "connected to Slack" not in text and "Traceback" not in text
@@ -133,9 +132,7 @@ async def test_sigterm_with_slack_hanging_exits_within_10_s_leaving_the_outbox(
             code = await asyncio.wait_for(proc.wait(), 30)
             took = time.monotonic() - sent_at
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            await stop(proc)
             gate.release()
     assert code == 0, "\n".join(logs.raw)
     assert took < 10.0, f"exited {took:.1f} s after SIGTERM:\n" + "\n".join(logs.raw)

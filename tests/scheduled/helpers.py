@@ -4,6 +4,7 @@ recording Slack port and virtual time for the pacing (no wall-clock sleeping).""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,8 +50,16 @@ class VirtualTime:
         return self.clock()
 
     async def sleep(self, seconds: float) -> None:
+        """Advance the clock by ``seconds``, and always to a later reading: a wait shorter than the
+        clock's float resolution at this reading (the pacing asks for 2.5e-14 s at 1041.1 s when its
+        token count rounds to just under 1) would otherwise leave it where it was, and a caller
+        that waits until the clock reaches an instant would spin forever (the run that hung at 99 %).
+        Real time always moves on while a real ``sleep`` waits."""
         if seconds > 0:
+            before = self.clock()
             self.clock.advance(seconds)
+            if self.clock() <= before:
+                self.clock.advance(math.ulp(before))
             self.slept += seconds
         await asyncio.sleep(0)
 

@@ -17,6 +17,7 @@ from bot.services.deliveries import FAULT_ENV
 from bot.storage import scheduled as store
 from bot.storage.bootstrap import Database
 from tests.support.fake_slack import FakeSlack
+from tests.support.procs import communicate
 
 from .helpers import DIRECTORY, posted_keys, seed_workspace
 
@@ -62,7 +63,7 @@ async def tick_process(db_url: str, slack: FakeSlack, at: str, **env: str) -> tu
         cwd=str(ROOT), env=_env(db_url, slack, **env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+    out, _ = await communicate(proc, 120)
     return proc.returncode or 0, out.decode(errors="replace")
 
 
