@@ -71,22 +71,19 @@ class ScheduledJobs:
                 log.info("tick %s: %s", at.isoformat(), report.summary())
         except Exception:
             log.exception("scheduled-work tick at %s failed", at.isoformat())
-        try:  # before the incidents' periodic work, which sends what a missed arrival owes
-            await alert_service.check(self.deps, at, snapshots=self.snapshots)
-        except Exception:
-            log.exception("freshness check at %s failed", at.isoformat())
-        try:
-            await incident_service.run_periodic(self.deps, at, snapshots=self.snapshots)
-        except Exception:
-            log.exception("incident periodic work at %s failed", at.isoformat())
-        try:
-            await change_service.before_shift_dms(self.deps, at)
-        except Exception:
-            log.exception("before-shift notices at %s failed", at.isoformat())
-        try:
-            await cover_service.run_tick(self.deps.db, at, getattr(self.ticker, "port", None))
-        except Exception:
-            log.exception("cover requests at %s failed", at.isoformat())
+        # Each after the other, the freshness check before the incidents' periodic work (which
+        # sends what a missed arrival owes); one failing does not stop the rest.
+        steps: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+            ("freshness check", lambda: alert_service.check(self.deps, at, snapshots=self.snapshots)),
+            ("incident periodic work", lambda: incident_service.run_periodic(self.deps, at, snapshots=self.snapshots)),
+            ("before-shift notices", lambda: change_service.before_shift_dms(self.deps, at)),
+            ("cover requests", lambda: cover_service.run_tick(self.deps.db, at, getattr(self.ticker, "port", None))),
+        )
+        for what, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("%s at %s failed", what, at.isoformat())
         self.ticks += 1
 
     async def _job(self) -> None:

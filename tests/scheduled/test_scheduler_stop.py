@@ -40,6 +40,7 @@ class HeldTicker:
 
 @pytest.fixture
 def held(monkeypatch: pytest.MonkeyPatch) -> tuple[ScheduledJobs, HeldTicker, list[str]]:
+    import bot.services.alerts as alerts
     import bot.services.changes as changes
     import bot.services.cover as cover
     import bot.services.incidents as incidents
@@ -51,6 +52,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> tuple[ScheduledJobs, HeldTicker, li
         return []
 
     monkeypatch.setattr(incidents, "run_periodic", run_periodic)
+    monkeypatch.setattr(alerts, "check", run_periodic)
     monkeypatch.setattr(changes, "before_shift_dms", before_shift_dms)
     monkeypatch.setattr(cover, "run_tick", lambda *a, **k: before_shift_dms(None, None))
     settings = Settings(_env_file=None, database_url="sqlite+aiosqlite:///unused.db")  # type: ignore[call-arg]
