@@ -288,4 +288,7 @@ def to_directory(seed: SeedIn) -> Directory:
         teams=teams, people=people, rotations=rotations, pipelines=pipelines, recurring=recurring,
         admins=tuple(seed.admins), announcement_channel=seed.announcement_channel,
         incident_responders=tuple(seed.incident_responders),
+        paging=tuple((name, tuple(r.method_minutes), r.repeat_minutes)
+                     for name, r in (("critical", seed.paging.critical), ("normal", seed.paging.normal)))
+        if getattr(seed, "paging", None) else (),
     )

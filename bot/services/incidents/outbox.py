@@ -34,7 +34,9 @@ from bot.core.incident import Change, Incident, Page, PageKind, Status
 from bot.core.model import Directory
 from bot.render import incident as render
 from bot.services.deliveries import OWED_PREFIXES, Deliverer, DeliveryConfig, Rendered, SlackPort, WebSlackPort
+from bot.services.deliveries.apprise_port import AppriseNotifier
 from bot.services.incidents.deps import Delivery, Deps
+from bot.services.paging import planner as paging
 from bot.services.scheduled.config import replica_id
 from bot.services.snapshot import Snapshot
 from bot.storage import audit
@@ -212,9 +214,10 @@ class IncidentRenderers:
     """Renders the owed messages when they are sent, from the incident stored then; remembers
     where the incident message went (and fetches its permalink after the run)."""
 
-    def __init__(self, snap: Snapshot, port: SlackPort) -> None:
+    def __init__(self, snap: Snapshot, port: SlackPort, settings: Any = None) -> None:
         self.snap = snap
         self.port = port
+        self.settings = settings
         self.posted: list[tuple[int, str, str]] = []
         self._shown_pending: dict[int, frozenset[str]] = {}
 
@@ -251,7 +254,12 @@ class IncidentRenderers:
         page = Page(int(p["level"]), PageKind.PERSON, str(p.get("label") or ""), str(p["person"]),
                     repo.parse_slot(p.get("slot")))
         msg = render.page_message(self.snap.directory, self.snap.calendar.tz, inc, page)
-        return Rendered(msg.text, msg.blocks_json())
+        blocks = msg.blocks_json()
+        link = await paging.ack_url(session, self.settings, inc.id, page.level, str(p["person"]))
+        if link:  # also from a phone's browser, without Slack
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f"<{link}|Acknowledge or escalate from any browser>"}]})
+        return Rendered(msg.text + (f"\nAcknowledge: {link}" if link else ""), blocks)
 
     async def channel(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
         inc = await self._incident(session, row)
@@ -365,10 +373,19 @@ async def deliver(deps: Deps, snap: Snapshot, now: datetime, *, port: SlackPort 
     refuses moves to its next channel (``fall_back``)."""
     port = port or default_port(deps)
 
+    notifier = AppriseNotifier(deps.db, paging.cipher_or_none(deps.settings))
+
     async def run(only: tuple[str, ...]) -> int:
-        rendering = IncidentRenderers(snap, port)
+        rendering = IncidentRenderers(snap, port, deps.settings)
+        notify = paging.NotifyRenderers(snap, deps.settings)
+
+        async def after_sent(session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
+            await rendering.after_sent(session, rows)
+            await notify.after_sent(session, rows)
+
         deliverer = Deliverer(deps.db, port, owner=replica_id(), config=config or DeliveryConfig(),
-                              renderers=rendering.renderers(), after_sent=rendering.after_sent, only=only)
+                              renderers={**rendering.renderers(), "incident_notify": notify.render},
+                              after_sent=after_sent, only=only, notifier=notifier)
         report = await deliverer.run(now)
         await rendering.permalinks(deps.db)
         return report.sent + report.found
@@ -377,6 +394,10 @@ async def deliver(deps: Deps, snap: Snapshot, now: datetime, *, port: SlackPort 
         async with deps.db.sessions() as session, session.begin():
             return await fall_back(session, now)
 
+    try:
+        await paging.plan_pages(deps, snap, now)  # the steps of pages beyond Slack due now
+    except Exception:  # never let it hold back the messages already owed; the next pass plans again
+        log.exception("planning the pages beyond Slack failed; the next delivery pass tries again")
     sent = 0
     if first:
         sent += await run(tuple(first))
