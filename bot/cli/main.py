@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
 from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
+from bot.cli.contacts import CONTACTS_COMMANDS, add_contacts_parsers
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
 from bot.cli.people import add_people_parser, cmd_people
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_doctor_parser(sub)
     add_people_parser(sub)
     add_readapi_parsers(sub)
+    add_contacts_parsers(sub)
     return parser
 
 
@@ -101,6 +103,7 @@ COMMANDS: dict[str, Command] = {
     **CHANGES_COMMANDS,
     **READAPI_COMMANDS,
     **COVER_COMMANDS,
+    **CONTACTS_COMMANDS,
 }
 
 

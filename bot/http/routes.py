@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 def add_routes(web_app: web.Application, deps: SlackDeps) -> None:
     """Add the machine-facing routes of each feature module (one line each, below)."""
-    from bot.http import read_api
+    from bot.http import ack, read_api
 
     read_api.add_routes(web_app, deps)  # GET /api/v1/{oncall,schedule,incidents,openapi.json}
+    ack.add_routes(web_app, deps)  # GET/POST /ack/TOKEN: acknowledge a page from any browser
