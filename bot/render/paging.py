@@ -27,6 +27,13 @@ def _pipeline(d: Directory, pipeline_id: str) -> str:
     return p.name if p else pipeline_id
 
 
+def _reporter(d: Directory, slack_user: str | None) -> str:
+    if slack_user is None:
+        return "the bot"
+    found = next((p.name for p in d.people.values() if p.slack_user_id == slack_user), None)
+    return found or slack_user
+
+
 def mention(d: Directory, person: str) -> str:
     p = d.people.get(person)
     return f"<@{p.slack_user_id}>" if p and p.slack_user_id else person
@@ -48,7 +55,7 @@ def notification(d: Directory, tz: ZoneInfo, inc: Incident, person: str, step_re
     lines = [
         f"{severity} incident #{inc.id} on {_pipeline(d, inc.pipeline)}: {inc.summary[:SUMMARY_LIMIT]}",
         f"Paged: {_name(d, person)} (level {inc.level}, {inc.page.label})",
-        f"Opened {opened}; reported by {inc.reporter or 'the bot'}",
+        f"Opened {opened}; reported by {_reporter(d, inc.reporter)}",
     ]
     if ack_url:
         lines.append(f"Acknowledge or escalate: {ack_url}")

@@ -44,7 +44,7 @@ async def send_url(url: str, title: str, body: str) -> Said:
     if not notifier.add(url):
         return Said(False, ("Apprise does not understand this URL (check its scheme and parts)",))
     with apprise.LogCapture(level=logging.INFO, fmt="%(levelname)s: %(message)s") as out:  # type: ignore[no-untyped-call]
-        result = await notifier.async_notify(body=body, title=title)
+        result = await notifier.async_notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
     raw = out.getvalue() if hasattr(out, "getvalue") else ""
     lines = tuple(scrub(line.strip(), url) for line in str(raw).splitlines()
                   if line.strip() and "Notifying " not in line)
