@@ -71,7 +71,7 @@ class _Handler:
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         body = msg.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""

@@ -48,7 +48,7 @@ async def test_critical_page_at_night_in_dnd(
     [mail] = await mails.wait_for(1)
     assert mail["to"] == ["de1@example.com"]
     assert "Profit" in mail["subject"] and SUMMARY in mail["subject"]
-    assert f"Paged: Dana Diaz (level 1" in mail["body"] and SUMMARY in mail["body"]
+    assert "Paged: Dana Diaz (level 1" in mail["body"] and SUMMARY in mail["body"]
     link = next(line.split(": ", 1)[1] for line in mail["body"].splitlines() if line.startswith("Acknowledge"))
     assert link.startswith(f"{PUBLIC}/ack/")
     assert workspace.calls_to("dnd.info")[0].params["user"] == DANA
@@ -89,8 +89,8 @@ async def test_critical_page_at_night_in_dnd(
     replies = [m["text"] for m in workspace.thread(PROFIT, post.ts)[1:]]
     story = "\n".join(replies)
     assert "Do Not Disturb" in story and "e-mail" in story
-    assert "by #%d e-mail (mailto)" % email_method.id in story
-    assert "by #%d phone push (ntfy)" % push.id in story
+    assert f"by #{email_method.id} e-mail (mailto)" in story
+    assert f"by #{push.id} phone push (ntfy)" in story
     assert "acknowledged" in story.lower()
     assert [r.status for r in notify] == ["sent", "sent"]
 
