@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.core.incident import Incident, Status
 from bot.core.model import Directory
 from bot.core.paging import ContactMethod
+from bot.render.ids import Action, Callback
 
 SUMMARY_LIMIT = 300
 
@@ -157,3 +158,75 @@ def contact_lines(d: Directory, methods: Sequence[ContactMethod]) -> list[str]:
         out.append(f"#{m.id} {m.person} ({_name(d, m.person)}) · {m.label} ({m.scheme}://••••) · {after}"
                    f" · order {m.position}")
     return out
+
+
+NOTIFY_BLOCKS = ("notify_url", "notify_label", "notify_after")
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def notify_modal(person_name: str, methods: Sequence[ContactMethod], note: str | None = None) -> dict[str, object]:
+    """The ``/oncall notify`` form: the person's methods (masked) with Test, Remove and Move up,
+    and inputs to add one (an Apprise URL, a label, the minutes after the page starts)."""
+    blocks: list[dict[str, object]] = [{"type": "section", "text": _mrkdwn(
+        f"*How the bot wakes {_slack_escape(person_name)}.* A page is a Slack DM at once; then each method "
+        "below in order, at its minutes, until someone acknowledges. Do Not Disturb holds DMs: add a way "
+        "that reaches your phone (see docs/paging.md).")}]
+    if note:
+        blocks.append({"type": "context", "elements": [_mrkdwn(_slack_escape(note)[:2900])]})
+    if not methods:
+        blocks.append({"type": "section", "text": _mrkdwn("_Only Slack so far._")})
+    for i, m in enumerate(methods):
+        after = f"after {m.after_minutes} min" if m.after_minutes is not None else "at the default minutes"
+        buttons: list[dict[str, object]] = [
+            {"type": "button", "action_id": str(Action.NOTIFY_TEST), "value": str(m.id),
+             "text": {"type": "plain_text", "text": "Test"}},
+            {"type": "button", "action_id": str(Action.NOTIFY_REMOVE), "value": str(m.id), "style": "danger",
+             "text": {"type": "plain_text", "text": "Remove"},
+             "confirm": {"title": {"type": "plain_text", "text": "Remove it?"},
+                         "text": _mrkdwn(f"Stop paging you by {_slack_escape(method_text(m))}?"),
+                         "confirm": {"type": "plain_text", "text": "Remove"},
+                         "deny": {"type": "plain_text", "text": "Keep"}}},
+        ]
+        if i:
+            buttons.append({"type": "button", "action_id": str(Action.NOTIFY_UP), "value": str(m.id),
+                            "text": {"type": "plain_text", "text": "Move up"}})
+        blocks.append({"type": "section", "text": _mrkdwn(
+            f"{i + 1}. *{_slack_escape(m.label)}* `{m.scheme}://••••` · {after}")})
+        blocks.append({"type": "actions", "block_id": f"notify_method:{m.id}", "elements": buttons})
+    blocks += [
+        {"type": "divider"},
+        {"type": "input", "block_id": NOTIFY_BLOCKS[0], "optional": True,
+         "label": {"type": "plain_text", "text": "Add an Apprise URL"},
+         "hint": {"type": "plain_text", "text": "ntfy://ntfy.sh/your-topic, pover://user@token, "
+                  "mailto://..., twilio://... Stored encrypted; never shown again."},
+         "element": {"type": "plain_text_input", "action_id": "value",
+                     "placeholder": {"type": "plain_text", "text": "ntfy://ntfy.sh/my-secret-topic"}}},
+        {"type": "input", "block_id": NOTIFY_BLOCKS[1], "optional": True,
+         "label": {"type": "plain_text", "text": "Label"},
+         "element": {"type": "plain_text_input", "action_id": "value", "max_length": 80}},
+        {"type": "input", "block_id": NOTIFY_BLOCKS[2], "optional": True,
+         "label": {"type": "plain_text", "text": "Minutes after the page starts"},
+         "hint": {"type": "plain_text", "text": "Only faster than the team's default counts."},
+         "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": False,
+                     "min_value": "0", "max_value": "1440"}},
+    ]
+    return {"type": "modal", "callback_id": str(Callback.NOTIFY_MODAL),
+            "title": {"type": "plain_text", "text": "Pages beyond Slack"},
+            "submit": {"type": "plain_text", "text": "Add"}, "close": {"type": "plain_text", "text": "Done"},
+            "blocks": blocks}
+
+
+def read_notify_modal(values: dict[str, dict[str, dict[str, object]]]) -> tuple[str, str | None, int | None]:
+    """``(url, label, after)`` typed into the form (url "" when none)."""
+    def text(block: str) -> str:
+        return str(((values.get(block) or {}).get("value") or {}).get("value") or "").strip()
+
+    after = text(NOTIFY_BLOCKS[2])
+    return text(NOTIFY_BLOCKS[0]), text(NOTIFY_BLOCKS[1]) or None, int(after) if after.isdigit() else None
