@@ -433,7 +433,8 @@ async def kick_and_wait(deps: Deps, snap: Snapshot, now: datetime, incident_id: 
                         level: int | None = None, update: str | None = None) -> Delivery:
     """``kick``, wait for it up to ``settings.outbox_kick_wait`` seconds (without cancelling it),
     and say where the incident's messages stand then."""
-    task = await kick(deps, snap, now, first=(post_key(incident_id),))
+    # the incident message and the pages beyond Slack go first: a page never waits on Slack posts
+    task = await kick(deps, snap, now, first=(post_key(incident_id), f"incident:{incident_id}:notify:"))
     wait = float(getattr(deps.settings, "outbox_kick_wait", KICK_WAIT_SECONDS))
     await asyncio.wait({task}, timeout=wait)
     return await delivery_state(deps.db, incident_id, level=level, update=update)
