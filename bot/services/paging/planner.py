@@ -181,11 +181,11 @@ async def plan_pages(deps: Deps, snap: Snapshot, now: datetime) -> int:
 
 
 async def ack_url(session: AsyncSession, settings: Any, incident_id: int, level: int, person: str) -> str | None:
-    """The acknowledge link of a page (None without ``ONCALL_PUBLIC_URL``, ``ONCALL_SECRET_KEY``
-    or a plan)."""
-    base = getattr(settings, "public_url", None)
+    """The acknowledge link of a page (None without ``ONCALL_SECRET_KEY`` or a plan); its base
+    is ``ONCALL_PUBLIC_URL``, else http://localhost:PORT like the calendar feeds."""
+    base = getattr(settings, "public_url", None) or f"http://localhost:{getattr(settings, 'http_port', 3000)}"
     cipher = cipher_or_none(settings)
-    if not base or cipher is None:
+    if cipher is None:
         return None
     plan = await repo.plan_of(session, incident_id, level, person)
     if plan is None:
