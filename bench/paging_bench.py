@@ -73,6 +73,7 @@ async def run(alerts: int, database_url: str) -> list[float]:
     try:
         async with FakeSlack() as slack:
             add_channels(slack)
+            slack.add_user(id="U0DE00001", name="de1")  # dnd.info answers for the paged person
             settings = Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
                                 secret_key="bench-secret-key-0123456789", public_url="https://oncall.bench",
                                 outbox_kick_wait=0.0)
