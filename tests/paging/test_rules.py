@@ -29,3 +29,15 @@ async def test_non_critical_after_hours_never_texts(deps: SlackDeps, sink: tuple
     async with deps.db.sessions() as session:
         rows = await store.deliveries_with_prefix(session, f"incident:{opened.incident.id}:notify:")
     assert [r.payload["method"] for r in rows] == ["#2 webhook (json)"]  # no SMS
+
+
+async def test_the_seeds_paging_defaults_reach_the_directory(deps: SlackDeps) -> None:
+    from bot.core.paging import NotifyRules, rules_for
+    from bot.storage.seedstore import export_seed, load_directory
+
+    async with deps.db.sessions() as session:
+        d = await load_directory(session)
+        seed = await export_seed(session)
+    assert rules_for(d.paging, True) == NotifyRules((0, 5), 10)
+    assert rules_for(d.paging, False) == NotifyRules((15, 30), 10)
+    assert seed.paging is not None and seed.paging.critical.method_minutes == [0, 5]
