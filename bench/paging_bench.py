@@ -6,7 +6,8 @@ SMTP server (aiosmtpd on 127.0.0.1, no TLS), p50/p99 over ``--alerts`` alerts se
 other. The bot sends the first steps of a page at once (the outbox is kicked right after the
 incident is stored), not at the next minute tick: the target is under 2 s, far under the tick.
 
-Runs in process on a temporary SQLite file (or ``--pg`` for the PostgreSQL at ONCALL_TEST_PG_URL),
+Runs in process on a temporary SQLite file (or ``--pg``: a scratch database on the PostgreSQL server
+of ONCALL_TEST_PG_URL, dropped after),
 with the bot's Web API client on a FakeSlack and de1 (DE R1, paged at 03:00) having one
 ``mailto://`` contact method.
 
@@ -105,16 +106,36 @@ async def run(alerts: int, database_url: str) -> list[float]:
     return latencies
 
 
+async def _scratch(server: str, name: str, *, create: bool) -> None:
+    """Create (or drop) a scratch PostgreSQL database ``name`` on ``server``: the bench never
+    writes into a database someone else uses."""
+    import asyncpg
+
+    conn = await asyncpg.connect(server.replace("postgresql+asyncpg", "postgresql") + "/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--pg", action="store_true", help="PostgreSQL at ONCALL_TEST_PG_URL instead of SQLite")
     args = parser.parse_args()
     if args.pg:
-        url = os.environ.get("ONCALL_TEST_PG_URL", DEFAULT_PG)
+        server = os.environ.get("ONCALL_TEST_PG_URL", DEFAULT_PG).rsplit("/", 1)[0]
+        name = f"paging_bench_{os.getpid()}"
+        asyncio.run(_scratch(server, name, create=True))
+        try:
+            latencies = asyncio.run(run(args.alerts, f"{server}/{name}"))
+        finally:
+            asyncio.run(_scratch(server, name, create=False))
     else:
         url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='paging-bench-')}/bench.db"
-    latencies = asyncio.run(run(args.alerts, url))
+        latencies = asyncio.run(run(args.alerts, url))
     print(f"paging: critical alert -> e-mail page accepted by the local SMTP server, {len(latencies)} alerts "
           f"({'PostgreSQL' if args.pg else 'SQLite'})")
     print(f"  p50 {pct(latencies, 0.5):8.1f} ms   p99 {pct(latencies, 0.99):8.1f} ms   "
