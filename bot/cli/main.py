@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
-from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
 from bot.cli.contacts import CONTACTS_COMMANDS, add_contacts_parsers
+from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
 from bot.cli.people import add_people_parser, cmd_people
