@@ -2,8 +2,8 @@
 the pages their notification rules follow (with the acknowledge-link token's hash), and
 ``notify`` as a delivery op (one Apprise notification through the outbox).
 
-Revision ID: 0008_contacts
-Revises: 0007_change_request_key
+Revision ID: 0011_contacts
+Revises: 0010_topics
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from alembic import op
 
 import bot.storage.types
 
-revision: str = "0008_contacts"
-down_revision: str | Sequence[str] | None = "0007_change_request_key"
+revision: str = "0011_contacts"
+down_revision: str | Sequence[str] | None = "0010_topics"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# 'topic' (another branch's op) is listed too: re-chained after it, this migration keeps it.
 OLD_OPS = "op IN ('post', 'update_checklist', 'file', 'usergroup', 'update', 'topic')"
 NEW_OPS = "op IN ('post', 'update_checklist', 'file', 'usergroup', 'update', 'topic', 'notify')"
 
