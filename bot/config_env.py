@@ -45,6 +45,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "slack_bot_token": ("SLACK_BOT_TOKEN", "secret"),
     "slack_app_token": ("SLACK_APP_TOKEN", "secret"),
     "slack_signing_secret": ("SLACK_SIGNING_SECRET", "secret"),
+    "secret_key": ("ONCALL_SECRET_KEY", "secret"),
 }
 
 # Values read beyond doubt, by kind (anything else is left to pydantic: it may accept it, or not).

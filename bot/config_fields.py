@@ -26,7 +26,7 @@ class SettingsFields(BaseModel):
     auto_escalate_minutes: int = 15
     admins: str = ""  # comma-separated person ids, added to the seed's admins
     log_format: str = "text"
-    public_url: str | None = None  # the bot's public base URL, for calendar-feed links
+    public_url: str | None = None  # the bot's public base URL, for calendar-feed and acknowledge links
     alert_rate_per_second: float = 50.0  # events a routing key may send per second (then 429)
     alert_burst: int = 500  # ... in bursts of at most this many
     shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
@@ -37,6 +37,9 @@ class SettingsFields(BaseModel):
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    # Encrypts contact URLs at rest and signs acknowledge links (issue 13); without it the bot
+    # stores no contact method. Any long random string; changing it makes stored URLs unreadable.
+    secret_key: SecretStr | None = None
 
     @property
     def admin_ids(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from bot.cli.alerts import ALERT_COMMANDS, add_alert_parsers
 from bot.cli.changes import CHANGES_COMMANDS, add_changes_parsers
 from bot.cli.common import CliError, Command
+from bot.cli.contacts import CONTACTS_COMMANDS, add_contacts_parsers
 from bot.cli.cover import COVER_COMMANDS, add_cover_parsers
 from bot.cli.data import cmd_db, cmd_seed
 from bot.cli.ops import add_doctor_parser, add_upgrade_lock_arguments, cmd_doctor, cmd_run
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_doctor_parser(sub)
     add_people_parser(sub)
     add_readapi_parsers(sub)
+    add_contacts_parsers(sub)
     return parser
 
 
@@ -104,6 +106,7 @@ COMMANDS: dict[str, Command] = {
     **READAPI_COMMANDS,
     **COVER_COMMANDS,
     **ALERT_COMMANDS,
+    **CONTACTS_COMMANDS,
 }
 
 

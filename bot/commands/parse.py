@@ -156,6 +156,7 @@ HELP_TEXT: dict[str, list[tuple[str, str]]] = {
         ("/oncall at WHEN", "every pipeline at that time"),
         ("/oncall me  ·  /oncall @someone", "roles this week and next shifts (@ an id, a name or a mention)"),
         ("/oncall schedule PIPELINE [WEEKS]", "the coming weeks (default 2, at most 12)"),
+        ("/oncall notify", "how the bot wakes you: add, test, remove, order your contact methods"),
         *CHANGE_HELP_LINES,
         *COVER_HELP_LINES,
     ],

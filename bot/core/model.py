@@ -259,6 +259,8 @@ class Directory:
     announcement_channel: str | None = None
     # teams whose members may act on every incident, besides its owning teams (seed: incident_responders)
     incident_responders: tuple[str, ...] = ()
+    # notification-rule defaults per severity ("critical", "normal"): ((minutes of each method), repeat)
+    paging: tuple[tuple[str, tuple[int, ...], int], ...] = ()
 
     def name_of(self, person: str | None) -> str:
         """The person's name; the id itself when the seed does not know it; "nobody" for None."""

@@ -12,9 +12,8 @@ if TYPE_CHECKING:
 
 def add_routes(web_app: web.Application, deps: SlackDeps) -> None:
     """Add the machine-facing routes of each feature module (one line each, below)."""
-    from bot.http import read_api
+    from bot.http import ack, alerts, read_api
 
     read_api.add_routes(web_app, deps)  # GET /api/v1/{oncall,schedule,incidents,openapi.json}
-    from bot.http import alerts
-
+    ack.add_routes(web_app, deps)  # GET/POST /ack/TOKEN: acknowledge a page from any browser
     alerts.add_routes(web_app, deps)  # alert intake (PagerDuty, Alertmanager, generic) and heartbeats

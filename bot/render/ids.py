@@ -16,6 +16,9 @@ class Action(StrEnum):
     CHECKLIST_TICK = "checklist_tick"
     MEETING_ACCEPT = "meeting_accept"
     MEETING_DECLINE = "meeting_decline"
+    NOTIFY_TEST = "notify_test"  # value: contact method id (the /oncall notify form)
+    NOTIFY_REMOVE = "notify_remove"
+    NOTIFY_UP = "notify_up"
 
 
 class CoverAction(StrEnum):
@@ -29,3 +32,4 @@ class Callback(StrEnum):
     OPEN_INCIDENT_SHORTCUT = "open_incident_shortcut"
     OPEN_INCIDENT_MODAL = "open_incident_modal"
     COVER_MODAL = "cover_modal"
+    NOTIFY_MODAL = "notify_modal"

@@ -295,4 +295,13 @@ def to_directory(seed: SeedIn) -> Directory:
         teams=teams, people=people, rotations=rotations, pipelines=pipelines, recurring=recurring,
         admins=tuple(seed.admins), announcement_channel=seed.announcement_channel,
         incident_responders=tuple(seed.incident_responders),
+        paging=_paging(getattr(seed, "paging", None)),
     )
+
+
+def _paging(paging: Any) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+    """The seed's notification-rule defaults per severity (``Directory.paging``); () without any."""
+    if paging is None:
+        return ()
+    return tuple((name, tuple(r.method_minutes), int(r.repeat_minutes))
+                 for name, r in (("critical", paging.critical), ("normal", paging.normal)))

@@ -326,6 +326,21 @@ class RecurringIn(_Model):
         return self
 
 
+class NotifyRulesIn(_Model):
+    """Notification rules of one severity: minutes after a page starts of the 1st, 2nd, ...
+    contact method (the last holds for the rest), and the repeat interval of the last step."""
+
+    method_minutes: list[Annotated[int, Field(ge=0, le=1440)]] = Field(min_length=1)
+    repeat_minutes: int = Field(default=10, ge=1, le=1440)
+
+
+class PagingIn(_Model):
+    """Defaults of the notification rules per severity; a person may only make them faster."""
+
+    critical: NotifyRulesIn = NotifyRulesIn(method_minutes=[0, 5], repeat_minutes=10)
+    normal: NotifyRulesIn = NotifyRulesIn(method_minutes=[15, 30], repeat_minutes=10)
+
+
 class SeedIn(_Model):
     version: Literal[1] = 1
     calendar: CalendarIn
@@ -335,6 +350,8 @@ class SeedIn(_Model):
     # the pipeline's owning teams, the people the incident paged and the admins (who always may).
     incident_responders: list[str] = Field(default=[], description=(
         "Teams whose members may act on every incident, besides the owning teams, the people it paged and admins."))
+    paging: PagingIn | None = Field(default=None, description=(
+        "Notification-rule defaults per severity (contact methods after the Slack DM)."))
     teams: list[TeamIn] = Field(min_length=1)
     people: list[PersonIn] = []
     rotations: list[RotationIn] = []

@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.ops.logging import bolt_log_context
 from bot.services.cache import SnapshotCache
-from bot.slack import changes, commands, cover, errors, handoff, home, incidents, scheduled
+from bot.slack import changes, commands, cover, errors, handoff, home, incidents, notify, scheduled
 from bot.slack.channel_names import ChannelNames
 from bot.slack.context import BotContext, attach
 from bot.slack.context import context_of as context_of  # (re-exported for the server and tests)
@@ -104,6 +104,7 @@ def build_app(deps: SlackDeps, *, cache: SnapshotCache | None = None) -> AsyncAp
     app.use(RefuseUnreadableText(deps, metrics))  # before any listener parses typed text
 
     attach(app, ctx)
+    notify.register(app)  # before commands: "/oncall notify" is a form, not an answer
     commands.register(app, ctx)
     home.register(app, ctx)
     handoff.register(app, ctx)

@@ -33,6 +33,7 @@ COMMAND_LABELS = frozenset(
         "meeting_decline", "change_cancel", "change_open_modal", "change_override_modal", "change_swap_modal",
         "change_away_modal", "open_incident_shortcut", "open_incident_modal",
         "cover_take", "cover_take_all", "cover_untake", "cover_need", "cover_modal",
+        "notify_test", "notify_remove", "notify_up", "notify_modal",
         "incident:open", "incident:modal", "incident:acknowledge", "incident:escalate", "incident:resolve",
         "app_mention", "app_home_opened", "unknown_action", "unknown_shortcut", "unknown_command", "url_verification",
         "block_actions", "view_submission", "shortcut", "message_action", "event_callback", "refused",

@@ -116,10 +116,11 @@ def _read(cur: sqlite3.Cursor, start: datetime, end: datetime) -> QuickRead | No
         name: _rows(cur, name, f'SELECT * FROM "{name}" ORDER BY ' + ", ".join(f'"{c}"' for c in order))
         for name, order in READ_ORDER
     }
-    cur.execute("SELECT key, value FROM meta WHERE key IN ('seed.announcement_channel', 'seed.incident_responders')")
+    cur.execute("SELECT key, value FROM meta WHERE key IN ('seed.announcement_channel', 'seed.incident_responders', "
+                "'seed.paging')")
     meta = dict(cur.fetchall())
     seed = seed_from_rows(tables, meta.get("seed.announcement_channel"), meta.get("seed.incident_responders"),
-                          make=records)
+                          make=records, paging=meta.get("seed.paging"))
     cur.execute(
         'SELECT id, start, "end", person, rotation, role, replaces, pipeline, reason, created_by, created_at '
         'FROM overrides WHERE start < ? AND "end" > ? ORDER BY created_at, id',

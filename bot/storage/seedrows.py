@@ -74,10 +74,19 @@ def records(_model: str, /, **fields: Any) -> Any:
     return SimpleNamespace(**fields)
 
 
+def _paging(make: Make, text: str | None) -> Any:
+    """The seed's ``paging`` section from its JSON in ``meta`` (None when the seed has none)."""
+    if not text:
+        return None
+    raw = json.loads(text)
+    return make("PagingIn", **{k: make("NotifyRulesIn", **v) for k, v in raw.items()})
+
+
 def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responders: str | None,
-                   make: Make = models) -> SeedIn:
-    """The seed that rows ``t`` hold (``t["calendar"]`` has its one row), with the two facts kept
-    in ``meta``: the announcement channel and the incident responders (a JSON list, or None).
+                   make: Make = models, *, paging: str | None = None) -> SeedIn:
+    """The seed that rows ``t`` hold (``t["calendar"]`` has its one row), with the facts kept in
+    ``meta``: the announcement channel, the incident responders (a JSON list, or None) and the
+    notification-rule defaults (``paging``: JSON, or None).
 
     Built with ``make``: the schema's models by default; ``records`` gives the same fields as
     plain records, which only ``to_directory`` may read (they are no ``SeedIn``).
@@ -151,6 +160,7 @@ def seed_from_rows(t: Rows, announcement_channel: str | None, incident_responder
         admins=[a["person_id"] for a in t["admins"]],
         announcement_channel=announcement_channel,
         incident_responders=json.loads(incident_responders or "[]"),
+        paging=_paging(make, paging),
         teams=[make("TeamIn", id=x["id"], name=x["name"], short_name=x["short_name"], channel=x["channel"],
                                       lead=x["lead"])
                for x in t["teams"]],

@@ -64,6 +64,7 @@ from bot.storage.tables import (
 DIGEST_KEY = "seed.digest"
 ANNOUNCEMENT_CHANNEL_KEY = "seed.announcement_channel"
 INCIDENT_RESPONDERS_KEY = "seed.incident_responders"  # JSON list of team ids; absent when empty
+PAGING_KEY = "seed.paging"  # JSON of the seed's ``paging`` section; absent when the seed has none
 # pg_advisory_xact_lock key held while the seed is written, so that concurrent loads queue.
 SEED_LOCK_KEY = 0x6F6E63616C6D
 KINDS = ("calendar", "settings", "teams", "people", "rotations", "pipelines", "recurring")
@@ -285,6 +286,8 @@ async def apply_seed(session: AsyncSession, seed: SeedIn) -> SeedChanges:
     if old is None or old.incident_responders != seed.incident_responders:
         await set_meta(session, INCIDENT_RESPONDERS_KEY,
                        json.dumps(seed.incident_responders) if seed.incident_responders else None)
+    if old is None or old.paging != seed.paging:
+        await set_meta(session, PAGING_KEY, seed.paging.model_dump_json() if seed.paging else None)
 
     for kind in _KINDS:
         before = {e.id: (i, e) for i, e in enumerate(kind.entries(old))} if old is not None else {}
@@ -350,7 +353,7 @@ async def export_seed(session: AsyncSession) -> SeedIn:
     if not t[CALENDAR.name]:
         raise NoSeed("no seed loaded")
     return seed_from_rows(t, await get_meta(session, ANNOUNCEMENT_CHANNEL_KEY),
-                          await get_meta(session, INCIDENT_RESPONDERS_KEY))
+                          await get_meta(session, INCIDENT_RESPONDERS_KEY), paging=await get_meta(session, PAGING_KEY))
 
 
 # --- the Directory -------------------------------------------------------------------------------

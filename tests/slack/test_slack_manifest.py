@@ -26,6 +26,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.update": {"chat:write"},
     "chat.delete": {"chat:write"},
     "chat.getPermalink": set(),
+    "dnd.info": {"dnd:read"},  # before relying on a page DM (issue 13)
     "conversations.open": {"im:write", "mpim:write"},
     "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
@@ -50,7 +51,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
 # Scopes that listening (not calling) needs.
 LISTENING_SCOPES = {"commands", "app_mentions:read"}
 
-_FAMILIES = "apps|auth|chat|conversations|files|reactions|usergroups|users|views"
+_FAMILIES = "apps|auth|chat|conversations|dnd|files|reactions|usergroups|users|views"
 _CALL = re.compile(rf"\.((?:{_FAMILIES})_[A-Za-z0-9_]+)\(")
 _API_CALL = re.compile(r"api_call\(\s*[\"']([a-zA-Z.]+)[\"']")
 

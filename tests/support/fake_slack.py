@@ -311,6 +311,8 @@ class FakeSlack:
         self.opened_views: list[JsonDict] = []
         self.home_views: dict[str, JsonDict] = {}
         self.files: dict[str, JsonDict] = {}
+        # Do Not Disturb per user id: ``set_dnd(user, start, end)`` / ``set_snooze(user)``.
+        self.dnd: dict[str, JsonDict] = {}
 
         sec, _, frac = first_ts.partition(".")
         self._ts_next = int(sec) * 1_000_000 + int(frac.ljust(6, "0"))
@@ -350,6 +352,7 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "conversations.join": self._conversations_join,
             "users.info": self._users_info,
+            "dnd.info": self._dnd_info,
             "users.list": self._users_list,
             "users.lookupByEmail": self._users_lookup_by_email,
             "usergroups.list": self._usergroups_list,
@@ -1531,6 +1534,24 @@ class FakeSlack:
             out["warning"] = "already_in_channel"
             out["response_metadata"] = {"warnings": ["already_in_channel"]}
         return out
+
+    def set_dnd(self, user: str, start: float, end: float) -> None:
+        """Put ``user`` in a Do Not Disturb window ``[start, end)`` (Unix seconds), as scheduled DND."""
+        self.dnd[user] = {"dnd_enabled": True, "next_dnd_start_ts": int(start), "next_dnd_end_ts": int(end),
+                          "snooze_enabled": False}
+
+    def set_snooze(self, user: str, until: float) -> None:
+        """``user`` snoozed notifications until ``until`` (Unix seconds)."""
+        self.dnd[user] = {"dnd_enabled": False, "snooze_enabled": True, "snooze_endtime": int(until),
+                          "snooze_remaining": 0}
+
+    def _dnd_info(self, call: Call) -> JsonDict:
+        user = str(call.params.get("user") or "")
+        if user and user not in self.users:
+            raise _ApiError("user_not_found")
+        state = self.dnd.get(user, {"dnd_enabled": False, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1,
+                                    "snooze_enabled": False})
+        return {"ok": True, **copy.deepcopy(state)}
 
     def _users_info(self, call: Call) -> JsonDict:
         user = self.users.get(str(call.params.get("user") or ""))

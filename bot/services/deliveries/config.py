@@ -39,12 +39,14 @@ class DeliveryConfig:
 
 @dataclass(frozen=True)
 class Rendered:
-    """What to post; for an update, also which message (``channel_id``, ``ts``)."""
+    """What to post; for an update, also which message (``channel_id``, ``ts``); for a page
+    beyond Slack (op ``notify``), its ``title`` (``text`` is the body)."""
 
     text: str
     blocks: list[dict[str, Any]] | None = None
     channel_id: str | None = None
     ts: str | None = None
+    title: str | None = None
 
 
 Renderer = Callable[[Any, store.DeliveryRow], Awaitable[Rendered | None]]

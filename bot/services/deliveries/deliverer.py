@@ -35,6 +35,7 @@ from typing import Any
 
 from bot.ops.logging import log_context
 from bot.render.scheduled import metadata
+from bot.services.deliveries.apprise_port import NotifyPort, send_notify
 from bot.services.deliveries.config import (
     AfterSent,
     DeliveryConfig,
@@ -64,16 +65,7 @@ log = logging.getLogger("bot.services.deliveries")  # the name it logged under b
 FAULT_ENV = "ONCALL_TEST_FAULT"
 """Test hook: ``after_lease`` or ``after_post`` kills the process (SIGKILL) at that point of the
 first delivery it sends, to prove that a dead replica's work is finished once by another."""
-
-
-"""``renderer(session, row)``: what to post for a delivery whose payload names a renderer."""
-
-
-"""``after_sent(session, rows)``: in the transaction that records ``rows`` sent (``channel_id`` and
-``ts`` set on them)."""
-
-
-"""``preload(session, rows)``: read what the renderers of ``rows`` need, in one go."""
+# (The hooks' types, ``Renderer``, ``AfterSent`` and ``Preload``, are described in ``config``.)
 
 
 def _fault(point: str) -> None:
@@ -102,8 +94,10 @@ class Deliverer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         only: Sequence[str] = (),
         skip: Sequence[str] = (),
+        notifier: NotifyPort | None = None,
     ) -> None:
         self.db = db
+        self.notifier = notifier
         self.only, self.skip = tuple(only), tuple(skip)
         self.port = port
         self.owner = owner
@@ -278,6 +272,10 @@ class Deliverer:
                 return
             if row.op == "topic":
                 await self._topic(row, report)
+                return
+            if row.op == "notify":  # a page beyond Slack: not paced by Slack's limits (apprise_port)
+                await send_notify(self.notifier, await self._render(row), row.payload)
+                await self._sent(row, None, None, report)
                 return
             if row.op in ("update_checklist", "update"):
                 rendered = await self._render(row)

@@ -35,7 +35,9 @@ from bot.core.model import Directory
 from bot.render import alerts as render_alerts
 from bot.render import incident as render
 from bot.services.deliveries import OWED_PREFIXES, Deliverer, DeliveryConfig, Rendered, SlackPort, WebSlackPort
+from bot.services.deliveries.apprise_port import AppriseNotifier
 from bot.services.incidents.deps import Delivery, Deps
+from bot.services.paging import planner as paging
 from bot.services.scheduled.config import replica_id
 from bot.services.snapshot import Snapshot
 from bot.storage import alerts as alerts_repo
@@ -214,9 +216,10 @@ class IncidentRenderers:
     """Renders the owed messages when they are sent, from the incident stored then; remembers
     where the incident message went (and fetches its permalink after the run)."""
 
-    def __init__(self, snap: Snapshot, port: SlackPort) -> None:
+    def __init__(self, snap: Snapshot, port: SlackPort, settings: Any = None) -> None:
         self.snap = snap
         self.port = port
+        self.settings = settings
         self.posted: list[tuple[int, str, str]] = []
         self._shown_pending: dict[int, frozenset[str]] = {}
 
@@ -254,7 +257,12 @@ class IncidentRenderers:
         page = Page(int(p["level"]), PageKind.PERSON, str(p.get("label") or ""), str(p["person"]),
                     repo.parse_slot(p.get("slot")))
         msg = render.page_message(self.snap.directory, self.snap.calendar.tz, inc, page)
-        return Rendered(msg.text, msg.blocks_json())
+        blocks = msg.blocks_json()
+        link = await paging.ack_url(session, self.settings, inc.id, page.level, str(p["person"]))
+        if link:  # also from a phone's browser, without Slack
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f"<{link}|Acknowledge or escalate from any browser>"}]})
+        return Rendered(msg.text + (f"\nAcknowledge: {link}" if link else ""), blocks)
 
     async def channel(self, session: AsyncSession, row: store.DeliveryRow) -> Rendered | None:
         inc = await self._incident(session, row)
@@ -387,10 +395,19 @@ async def deliver(deps: Deps, snap: Snapshot, now: datetime, *, port: SlackPort 
     refuses moves to its next channel (``fall_back``)."""
     port = port or default_port(deps)
 
+    notifier = AppriseNotifier(deps.db, paging.cipher_or_none(deps.settings))
+
     async def run(only: tuple[str, ...]) -> int:
-        rendering = IncidentRenderers(snap, port)
+        rendering = IncidentRenderers(snap, port, deps.settings)
+        notify = paging.NotifyRenderers(snap, deps.settings)
+
+        async def after_sent(session: AsyncSession, rows: list[store.DeliveryRow]) -> None:
+            await rendering.after_sent(session, rows)
+            await notify.after_sent(session, rows)
+
         deliverer = Deliverer(deps.db, port, owner=replica_id(), config=config or DeliveryConfig(),
-                              renderers=rendering.renderers(), after_sent=rendering.after_sent, only=only)
+                              renderers={**rendering.renderers(), "incident_notify": notify.render},
+                              after_sent=after_sent, only=only, notifier=notifier)
         report = await deliverer.run(now)
         await rendering.permalinks(deps.db)
         return report.sent + report.found
@@ -399,6 +416,10 @@ async def deliver(deps: Deps, snap: Snapshot, now: datetime, *, port: SlackPort 
         async with deps.db.sessions() as session, session.begin():
             return await fall_back(session, now)
 
+    try:
+        await paging.plan_pages(deps, snap, now)  # the steps of pages beyond Slack due now
+    except Exception:  # never let it hold back the messages already owed; the next pass plans again
+        log.exception("planning the pages beyond Slack failed; the next delivery pass tries again")
     sent = 0
     if first:
         sent += await run(tuple(first))
@@ -434,7 +455,8 @@ async def kick_and_wait(deps: Deps, snap: Snapshot, now: datetime, incident_id: 
                         level: int | None = None, update: str | None = None) -> Delivery:
     """``kick``, wait for it up to ``settings.outbox_kick_wait`` seconds (without cancelling it),
     and say where the incident's messages stand then."""
-    task = await kick(deps, snap, now, first=(post_key(incident_id),))
+    # the incident message and the pages beyond Slack go first: a page never waits on Slack posts
+    task = await kick(deps, snap, now, first=(post_key(incident_id), f"incident:{incident_id}:notify:"))
     wait = float(getattr(deps.settings, "outbox_kick_wait", KICK_WAIT_SECONDS))
     await asyncio.wait({task}, timeout=wait)
     return await delivery_state(deps.db, incident_id, level=level, update=update)

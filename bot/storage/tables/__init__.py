@@ -5,7 +5,8 @@
 - ``seed``: the seed's reference data (calendar, teams, people, rotations, pipelines, runbooks,
   recurring work), replaced as a whole by ``apply_seed``; ``SEED_TABLES`` in reading order;
 - ``overrides``, ``meta``, ``changes`` (schedule changes, shift notices), ``audit``,
-  ``calendar_tokens``, ``incidents``, ``cover`` (cover requests and their slots), ``scheduled``
+  ``calendar_tokens``, ``incidents``, ``cover`` (cover requests and their slots), ``paging``
+  (contact methods, page plans), ``scheduled``
   (occurrences, deliveries, checklists, meetings): operational state. It names seed entries by
   id as plain text without foreign keys: it is history and must outlive a seed reload that
   removes a person or a pipeline.
@@ -32,6 +33,7 @@ from bot.storage.tables.cover import CoverRequestRow, CoverSlotRow
 from bot.storage.tables.incidents import IncidentEventRow, IncidentRow
 from bot.storage.tables.meta import MetaRow
 from bot.storage.tables.overrides import OverrideRow
+from bot.storage.tables.paging import ContactMethodRow, PagePlanRow
 from bot.storage.tables.scheduled import (
     ChecklistItemRow,
     ChecklistRow,
@@ -80,6 +82,7 @@ __all__ = [
     "ChecklistItemRow",
     "ChecklistRow",
     "ChecklistTickRow",
+    "ContactMethodRow",
     "CoverRequestRow",
     "CoverSlotRow",
     "DeliveryRow",
@@ -94,6 +97,7 @@ __all__ = [
     "MetaRow",
     "OccurrenceRow",
     "OverrideRow",
+    "PagePlanRow",
     "PersonRow",
     "PipelineAliasRow",
     "PipelineEscalationRow",

@@ -34,7 +34,7 @@ from bot.storage.types import UTCDateTime
 KEY = String(255)
 OCCURRENCE_KINDS = ("announcement", "meeting", "checklist", "reminder", "escalation")
 OCCURRENCE_STATUSES = ("claimed", "skipped")
-DELIVERY_OPS = ("post", "update_checklist", "file", "usergroup", "update", "topic")
+DELIVERY_OPS = ("post", "update_checklist", "file", "usergroup", "update", "topic", "notify")  # notify: an Apprise page
 DELIVERY_STATUSES = ("pending", "sent", "failed", "expired")
 CHECKLIST_STATUSES = ("open", "complete", "overdue")
 TICK_ACTIONS = ("tick", "untick")
