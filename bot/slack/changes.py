@@ -59,6 +59,7 @@ from bot.services.snapshot import Snapshot
 from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import failure_message, log_unexpected, message_response
+from bot.slack.private_reply import reply_privately
 
 log = logging.getLogger("bot.slack.changes")
 
@@ -150,18 +151,7 @@ class Changes:
         await self.reply(body, message)
 
     async def reply(self, body: dict[str, Any], message: Message) -> None:
-        """Ephemerally under the command or click (response_url), else as a DM."""
-        url = body.get("response_url")
-        if url:
-            from slack_sdk.webhook.async_client import AsyncWebhookClient
-
-            client = AsyncWebhookClient(url, proxy=self.deps.client.proxy)
-            await client.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral",
-                              replace_original=False)
-            return
-        user = body.get("user_id") or (body.get("user") or {}).get("id")
-        if user:
-            await self.deps.client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks_json())
+        await reply_privately(self.deps, body, message)
 
     # -- forms --------------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from bot.services.incidents.outbox import kick as kick_owed
 from bot.slack.context import BotContext, context_of
 from bot.slack.deps import SlackDeps
 from bot.slack.errors import failure_message, log_unexpected, message_response
+from bot.slack.private_reply import reply_privately
 
 log = logging.getLogger("bot.slack.cover")
 
@@ -109,18 +110,7 @@ class Cover:
         await self.reply(body, message)
 
     async def reply(self, body: dict[str, Any], message: Message) -> None:
-        """Privately: under the command or click (response_url), else as a DM."""
-        url = body.get("response_url")
-        if url:
-            from slack_sdk.webhook.async_client import AsyncWebhookClient
-
-            client = AsyncWebhookClient(url, proxy=self.deps.client.proxy)
-            await client.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral",
-                              replace_original=False)
-            return
-        user = _user(body)
-        if user:
-            await self.deps.client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks_json())
+        await reply_privately(self.deps, body, message)
 
     async def open_form(self, trigger_id: str, start: datetime | None = None, end: datetime | None = None) -> None:
         snap = await self.ctx.cache.get()
