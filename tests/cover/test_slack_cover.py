@@ -13,21 +13,15 @@ from typing import Any
 
 import pytest
 
-from bot.clock import fixed_clock
 from bot.config import Settings
 from bot.services import cover as svc
 from bot.services.deliveries import WebSlackPort
-from bot.slack.app import build_app
-from bot.slack.client import close_client, make_client
-from bot.slack.context import context_of
-from bot.slack.deps import SlackDeps
-from bot.slack.server import EVENTS_PATH, build_web_app
 from bot.storage import audit
 from bot.storage.bootstrap import Database, open_database
 from tests.changes.helpers import local
-from tests.slack.harness import NOW, RunningBot, serve, slack_settings
+from tests.slack.harness import RunningBot, running_bot, slack_settings
 from tests.support.fake_slack import FakeSlack
-from tests.support.signing import TEST_SIGNING_SECRET, SlackClientSim, block_action_body, slash_command_body
+from tests.support.signing import block_action_body, slash_command_body
 
 pytestmark = pytest.mark.e2e
 
@@ -38,20 +32,10 @@ LEAD, DEV, DORA, DE4, FIN2 = "U0DE00001", "U0DE00002", "U0DE00003", "U0DE00004",
 async def replica(settings: Settings, slack: FakeSlack) -> AsyncIterator[RunningBot]:
     """A second bot process's worth: its own database pool, app, HTTP server and client."""
     db = await open_database(settings, say=lambda _l: None)
-    config = slack_settings(settings, slack)
-    client = make_client(config)
-    deps = SlackDeps(settings=config, db=db, client=client, clock=fixed_clock(NOW))
-    app = build_app(deps)
-    runner, url = await serve(build_web_app(deps, app))
-    sim = SlackClientSim(signing_secret=TEST_SIGNING_SECRET)
     try:
-        yield RunningBot(url, url + EVENTS_PATH, slack, sim, deps, app)
+        async with running_bot(slack_settings(settings, slack), db, slack) as running:
+            yield running
     finally:
-        await sim.close()
-        await runner.cleanup()
-        await deps.background.drain(timeout=5)
-        await context_of(app).cache.close()
-        await close_client(client)
         await db.close()
 
 

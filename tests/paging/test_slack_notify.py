@@ -9,21 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import fixed_clock
 from bot.config import Settings
 from bot.render.ids import Action, Callback
 from bot.services.paging import contacts
-from bot.slack.app import build_app
-from bot.slack.client import close_client, make_client
-from bot.slack.context import context_of
-from bot.slack.deps import SlackDeps
-from bot.slack.server import EVENTS_PATH, build_web_app
 from bot.storage.bootstrap import Database
-from tests.slack.harness import NOW, RunningBot, serve, slack_settings
+from tests.slack.harness import RunningBot, running_bot, slack_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.signing import (
-    TEST_SIGNING_SECRET,
-    SlackClientSim,
     block_action_body,
     slash_command_body,
     view_submission_body,
@@ -36,20 +28,8 @@ DEV = "U0DE00002"
 
 @pytest.fixture
 async def notify_bot(settings: Settings, db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
-    config = slack_settings(settings, fake_slack, secret_key=SECRET)
-    client = make_client(config)
-    deps = SlackDeps(settings=config, db=db, client=client, clock=fixed_clock(NOW))
-    app = build_app(deps)
-    runner, url = await serve(build_web_app(deps, app))
-    sim = SlackClientSim(signing_secret=TEST_SIGNING_SECRET)
-    try:
-        yield RunningBot(url, url + EVENTS_PATH, fake_slack, sim, deps, app)
-    finally:
-        await sim.close()
-        await runner.cleanup()
-        await deps.background.drain(timeout=5)
-        await context_of(app).cache.close()
-        await close_client(client)
+    async with running_bot(slack_settings(settings, fake_slack, secret_key=SECRET), db, fake_slack) as running:
+        yield running
 
 
 def _values(url: str, label: str = "", after: str = "") -> dict[str, dict[str, dict[str, str]]]:

@@ -5,6 +5,7 @@ PostgreSQL), with the clock fixed at Tuesday 2026-12-01 10:00 in New York."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,9 +77,9 @@ async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
-@pytest.fixture
-async def bot(settings: Settings, db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
-    config = slack_settings(settings, fake_slack)
+@asynccontextmanager
+async def running_bot(config: Settings, db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    """The bot's app and HTTP server on ``db`` with ``config`` (see ``slack_settings``), its clock at NOW."""
     client = make_client(config)
     deps = SlackDeps(settings=config, db=db, client=client, clock=fixed_clock(NOW))
     app = build_app(deps)
@@ -92,3 +93,9 @@ async def bot(settings: Settings, db: Database, fake_slack: FakeSlack) -> AsyncI
         await deps.background.drain(timeout=5)
         await context_of(app).cache.close()
         await close_client(client)
+
+
+@pytest.fixture
+async def bot(settings: Settings, db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    async with running_bot(slack_settings(settings, fake_slack), db, fake_slack) as running:
+        yield running
