@@ -77,4 +77,10 @@ def test_the_script_exits_1_listing_problems_and_0_on_a_clean_tree(tmp_path: Pat
 
 
 def test_bot_has_no_cycle_no_long_module_and_keeps_its_layers() -> None:
-    assert _checker().check(ROOT) == []
+    # In a process of its own: on Python 3.11 an ast.parse of hundreds of files in the test
+    # process can meet another thread's ast.parse (3.11's tracebacks parse to place their ^^^)
+    # and fail with "AST constructor recursion depth mismatch" (CPython gh-106905).
+    done = subprocess.run([sys.executable, str(SCRIPT), str(ROOT)], capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no cycle, no module over 500 lines, layers respected" in done.stdout
