@@ -99,6 +99,8 @@ def may_wake(snap: Snapshot, inc: Incident, at: datetime) -> bool:
 async def in_dnd(deps: Deps, slack_user_id: str, at: datetime) -> bool:
     """Whether Slack says the user is in Do Not Disturb (or snoozed) at ``at``; False (logged)
     when Slack cannot say (no ``dnd:read`` scope, Slack down): the rules then start as usual."""
+    if deps.client is None:  # the console and the CLI: no Slack to ask
+        return False
     try:
         resp = await deps.client.dnd_info(user=slack_user_id)
         return core.in_dnd(dict(resp.data) if isinstance(resp.data, dict) else {}, at)
