@@ -10,7 +10,7 @@ it at once; the minute tick retries what failed until sent or ``EXPIRES`` passed
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,9 @@ from bot.render.blocks import Message
 from bot.render.changes import render_change_dm
 from bot.storage import audit
 from bot.storage import scheduled as scheduled_store
+from bot.storage.scheduled import OWED_FOR, owed_row
 
-EXPIRES = timedelta(days=1)
+EXPIRES = OWED_FOR
 """How long a change DM is retried before it is given up (``expired``, listed as failed)."""
 
 
@@ -56,13 +57,9 @@ def dm_rows(directory: Directory, result: Applied | Cancelled, now: datetime) ->
         p = directory.people.get(person)
         if p is None or not p.slack_user_id:
             continue
-        rows.append({
-            "key": f"{prefix(record.id)}{what}:{person}", "occurrence_id": None, "op": "post",
-            "target": p.slack_user_id, "label": f"change #{record.id}: DM to {person}",
-            "payload": {"text": message.text, "blocks": message.blocks_json(), "kind": "change_dm"},
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + EXPIRES,
-            "maybe_posted": False, "created_at": now,
-        })
+        rows.append(owed_row(f"{prefix(record.id)}{what}:{person}", "post", p.slack_user_id,
+                             f"change #{record.id}: DM to {person}",
+                             {"text": message.text, "blocks": message.blocks_json(), "kind": "change_dm"}, now))
     return rows
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +32,6 @@ from bot.storage.bootstrap import Database
 from bot.storage.cover import get_request
 from bot.storage.seedstore import load_directory
 
-EXPIRES = timedelta(days=1)
-
 
 def post_key(request_id: int, channel: str) -> str:
     return f"{COVER_PREFIX}{request_id}:post:{channel}"
@@ -45,16 +43,7 @@ def event_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _row(key: str, op: str, target: str, label: str, payload: dict[str, Any], now: datetime,
-         parent_key: str | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "key": key, "occurrence_id": None, "op": op, "target": target, "label": label, "payload": payload,
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + EXPIRES,
-        "maybe_posted": False, "created_at": now,
-    }
-    if parent_key is not None:
-        row["parent_key"] = parent_key
-    return row
+_row = store.owed_row
 
 
 def channels_of(req: CoverRequest) -> list[str]:

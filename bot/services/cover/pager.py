@@ -22,7 +22,6 @@ from bot.render.changes import refusal_text
 from bot.render.cover import pager_dm, pager_thread_line
 from bot.render.plain import mrkdwn_to_text
 from bot.services.changes.apply import admins_with, read_directory, write_plan
-from bot.services.cover.outbox import EXPIRES
 from bot.services.incidents.outbox import post_delivery, thread_rows
 from bot.storage import audit
 from bot.storage import changes as change_store
@@ -31,6 +30,7 @@ from bot.storage import scheduled as delivery_store
 from bot.storage.bootstrap import Database
 from bot.storage.meta import lock
 from bot.storage.overrides import overrides_between
+from bot.storage.scheduled import owed_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +73,9 @@ async def hand_pager(
             if person == actor or p is None or not p.slack_user_id:
                 continue
             msg = pager_dm(directory, cal.tz, span, taker, person)
-            rows.append({"key": f"change:{record.id}:pager:{person}", "occurrence_id": None, "op": "post",
-                         "target": p.slack_user_id, "label": f"change #{record.id}: pager DM to {person}",
-                         "payload": {"text": msg.text, "blocks": msg.blocks_json(), "kind": "change_dm"},
-                         "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + EXPIRES,
-                         "maybe_posted": False, "created_at": now})
+            rows.append(owed_row(f"change:{record.id}:pager:{person}", "post", p.slack_user_id,
+                                 f"change #{record.id}: pager DM to {person}",
+                                 {"text": msg.text, "blocks": msg.blocks_json(), "kind": "change_dm"}, now))
         line = pager_thread_line(directory, cal.tz, span, taker)
         told: list[int] = []
         for inc in await incident_store.open_incidents(session):

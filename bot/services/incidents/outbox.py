@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,6 @@ from bot.storage.bootstrap import Database
 
 log = logging.getLogger("bot.incidents")
 
-EXPIRES = timedelta(days=1)
 """How long an owed message is retried before it is given up (``expired``, listed as failed)."""
 
 KICK_WAIT_SECONDS = 5.0
@@ -70,16 +69,7 @@ def page_key(incident_id: int, level: int, person: str) -> str:
     return f"incident:{incident_id}:page:{level}:{person}"
 
 
-def _row(key: str, op: str, target: str, label: str, payload: dict[str, Any], now: datetime,
-         parent_key: str | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "key": key, "occurrence_id": None, "op": op, "target": target, "label": label, "payload": payload,
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + EXPIRES,
-        "maybe_posted": False, "created_at": now,
-    }
-    if parent_key is not None:
-        row["parent_key"] = parent_key
-    return row
+_row = store.owed_row
 
 
 owed_row = _row

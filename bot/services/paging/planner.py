@@ -44,7 +44,6 @@ log = logging.getLogger("bot.paging")
 LINK_LIFETIME = timedelta(hours=24)
 """How long an acknowledge link works."""
 
-EXPIRES = timedelta(days=1)
 NOTIFY_KIND = "incident_notify"
 
 
@@ -56,16 +55,7 @@ def _post_key(incident_id: int) -> str:
     return f"incident:{incident_id}:post"  # the incident message (bot.services.incidents.outbox)
 
 
-def _row(key: str, op: str, target: str, label: str, payload: dict[str, Any], now: datetime,
-         parent_key: str | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "key": key, "occurrence_id": None, "op": op, "target": target, "label": label, "payload": payload,
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + EXPIRES,
-        "maybe_posted": False, "created_at": now,
-    }
-    if parent_key is not None:
-        row["parent_key"] = parent_key
-    return row
+_row = store.owed_row
 
 
 async def thread_row(session: AsyncSession, incident_id: int, what: str, line: str,

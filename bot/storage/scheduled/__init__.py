@@ -36,6 +36,7 @@ from bot.storage.scheduled.checklist_store import (
 from bot.storage.scheduled.meetings import add_meeting, answer_meeting, meeting, meeting_by_key, set_meeting_message
 from bot.storage.scheduled.occurrences import claim, claim_many, keys_since, known_keys, occurrences_between
 from bot.storage.scheduled.outbox import (
+    OWED_FOR,
     READY,
     Expired,
     add_deliveries,
@@ -47,6 +48,7 @@ from bot.storage.scheduled.outbox import (
     key_scope,
     lease,
     list_deliveries,
+    owed_row,
     ready_condition,
     ready_ids,
     ready_rows,
@@ -83,6 +85,7 @@ __all__ = [
     "KEY",
     "OCCURRENCE_KINDS",
     "OCCURRENCE_STATUSES",
+    "OWED_FOR",
     "READY",
     "TICK_ACTIONS",
     "ChecklistItemRow",
@@ -122,6 +125,7 @@ __all__ = [
     "meeting",
     "meeting_by_key",
     "occurrences_between",
+    "owed_row",
     "ready_condition",
     "ready_ids",
     "ready_rows",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, true, update
@@ -31,6 +31,25 @@ class Expired(NamedTuple):
     attempts: int
     last_error: str | None
     expires_at: datetime | None
+
+
+# A message the bot owes a person (about an incident, a change, a cover request, a page step) is
+# retried until sent or this long has passed; then it expires and is listed, never dropped silently.
+OWED_FOR = timedelta(days=1)
+
+
+def owed_row(key: str, op: str, target: str, label: str, payload: dict[str, Any], now: datetime,
+             parent_key: str | None = None) -> dict[str, Any]:
+    """The outbox row of an owed message (no occurrence behind it), due at ``now``; ``parent_key``:
+    sent only after that row (e.g. a thread reply after its message)."""
+    row: dict[str, Any] = {
+        "key": key, "occurrence_id": None, "op": op, "target": target, "label": label, "payload": payload,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "expires_at": now + OWED_FOR,
+        "maybe_posted": False, "created_at": now,
+    }
+    if parent_key is not None:
+        row["parent_key"] = parent_key
+    return row
 
 
 async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[int]:
