@@ -110,3 +110,10 @@ def test_the_handoff_is_the_one_most_rotations_share() -> None:
     odd = replace(DE, rotations=rots)
     assert handoff_rotation(odd) == rots["controlling"]
     assert oncall_week_first(odd, BERLIN, date(2027, 3, 29)) == date(2027, 3, 24)
+
+
+def test_the_oncall_week_lasts_the_handoff_rotations_period() -> None:
+    fortnightly = replace(DE, rotations={k: replace(r, period_days=14) for k, r in DE.rotations.items()})
+    assert oncall_week_days(fortnightly) == 14
+    assert oncall_week_days(DE) == 7
+    assert oncall_week_days(replace(DE, rotations={})) == 7  # no rotations: a Monday-to-Sunday week
