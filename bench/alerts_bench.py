@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROX
 
 import aiohttp  # noqa: E402
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from bench.slack_bench import pg_admin, postgres_url  # noqa: E402
 
 
 def seed_text(pipelines: int) -> str:
@@ -237,39 +236,11 @@ async def stored(database_url: str) -> tuple[int, int, dict[str, int]]:
     return int(events), int(incidents), kinds
 
 
-def postgres_url() -> str | None:
-    import socket
-
-    from sqlalchemy.engine import make_url
-
-    base = make_url(os.environ.get("ONCALL_TEST_PG_URL", DEFAULT_PG)).set(drivername="postgresql+asyncpg")
-    try:
-        with socket.create_connection((base.host or "127.0.0.1", base.port or 5432), timeout=2):
-            pass
-    except OSError:
-        return None
-    name = f"oncall_alerts_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-async def _pg_admin(base: Any, sql: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    engine = create_async_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql(sql)
-    finally:
-        await engine.dispose()
-
-
 def run(seconds: float, rate: float, keys: int, pipelines: int, sqlite: bool) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         seed_path = str(Path(tmp) / "seed.yaml")
         Path(seed_path).write_text(seed_text(pipelines))
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}" if sqlite else postgres_url()
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}" if sqlite else postgres_url("oncall_alerts_bench")
         if url is None:
             print("skipped: no PostgreSQL server answers at ONCALL_TEST_PG_URL")
             return 1
@@ -298,7 +269,7 @@ def run(seconds: float, rate: float, keys: int, pipelines: int, sqlite: bool) ->
                 from sqlalchemy.engine import make_url
 
                 parsed = make_url(url)
-                asyncio.run(_pg_admin(parsed, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+                asyncio.run(pg_admin(parsed, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
     f50, f99, b50, b99 = pct(f_lat, 0.5), pct(f_lat, 0.99), pct(b_lat, 0.5), pct(b_lat, 0.99)
     accepted = b_status.get(202, 0)
     windows = math.ceil(seconds / 30) + 1

@@ -199,8 +199,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def postgres_url() -> str | None:
-    """A new PostgreSQL database for the run, or None when no server answers."""
+def postgres_url(prefix: str = "oncall_bench") -> str | None:
+    """A new PostgreSQL database for the run (named ``prefix`` and a random suffix), or None when
+    no server answers."""
     import socket
 
     from sqlalchemy.engine import make_url
@@ -211,12 +212,12 @@ def postgres_url() -> str | None:
             pass
     except OSError:
         return None
-    name = f"oncall_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(base, f'CREATE DATABASE "{name}"'))
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pg_admin(base, f'CREATE DATABASE "{name}"'))
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-async def _pg_admin(base: Any, sql: str) -> None:
+async def pg_admin(base: Any, sql: str) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
@@ -275,7 +276,7 @@ def run(requests: int, rounds: int) -> None:
                 from sqlalchemy.engine import make_url
 
                 parsed = make_url(pg)
-                asyncio.run(_pg_admin(parsed, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+                asyncio.run(pg_admin(parsed, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
 
 
 def main() -> None:
