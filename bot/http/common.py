@@ -58,9 +58,42 @@ async def read_json(request: web.Request) -> Any:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(413, {"status": "invalid event", "message": "Request body too large"})
     try:
-        return json.loads(body)
+        parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid(["Body is not valid JSON"]) from None
+    where = unstorable_text(parsed)
+    if where is not None:
+        raise invalid([f"{where[:120]}: text may not contain NUL (\\u0000) or unpaired surrogates"])
+    return parsed
+
+
+def unstorable_text(value: Any, where: str = "") -> str | None:
+    """Where in a parsed JSON value a string (a value or a key) holds what no database text can
+    store (NUL, an unpaired UTF-16 surrogate from a ``\\ud800`` escape), as ``a.b.0``; None if
+    nowhere. PostgreSQL refuses both; refused here, they are a 400, not a failed write."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _utf8(item):
+                return at or "body"
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                path = f"{at}.{k}" if at else str(k)
+                if "\x00" in k or not _utf8(k):
+                    return at or "body"
+                stack.append((v, path))
+        elif isinstance(item, list):
+            stack.extend((v, f"{at}.{i}" if at else str(i)) for i, v in enumerate(item))
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def bearer(request: web.Request) -> str | None:
