@@ -37,6 +37,10 @@ from tests.support.e2e import refuse_bot_processes
 from tests.support.pg_databases import TestDatabases, drop_leftovers, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
+# Slack's one post a second per channel is the outbox's pacing; the fake Slack has no such limit,
+# and tests that post several messages to one channel would wait seconds of wall time for it.
+# Tests of the pacing build their DeliveryConfig with the default interval (1 s).
+os.environ.setdefault("ONCALL_SLACK_CHANNEL_INTERVAL", "0.01")
 SEED_PATH = ROOT / "data" / "seed.yaml"
 
 # Tests talk to 127.0.0.1 only; slack_sdk and aiohttp honour proxy variables but not NO_PROXY.

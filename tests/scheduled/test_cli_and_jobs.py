@@ -154,13 +154,20 @@ def test_schedule_config_from_the_environment() -> None:
 
     default = ScheduleConfig.from_env({})
     assert default.grace == timedelta(hours=6) and default.delivery.workspace_per_second is None
+    assert default.delivery.per_channel_interval == 1.0  # Slack's one post a second per channel
     tuned = ScheduleConfig.from_env(
-        {"ONCALL_SCHEDULE_GRACE_MINUTES": "90", "ONCALL_SLACK_WORKSPACE_RATE": "20", "ONCALL_SLACK_CONCURRENCY": "4"}
+        {"ONCALL_SCHEDULE_GRACE_MINUTES": "90", "ONCALL_SLACK_WORKSPACE_RATE": "20", "ONCALL_SLACK_CONCURRENCY": "4",
+         "ONCALL_SLACK_CHANNEL_INTERVAL": "0"}
     )
     assert tuned.grace == timedelta(minutes=90)
     assert tuned.delivery.workspace_per_second == 20 and tuned.delivery.concurrency == 4
+    assert tuned.delivery.per_channel_interval == 0
     with pytest.raises(ValueError, match="ONCALL_SCHEDULE_GRACE_MINUTES"):
         ScheduleConfig.from_env({"ONCALL_SCHEDULE_GRACE_MINUTES": "soon"})
+    with pytest.raises(ValueError, match="ONCALL_SLACK_CHANNEL_INTERVAL must be zero or more"):
+        ScheduleConfig.from_env({"ONCALL_SLACK_CHANNEL_INTERVAL": "-1"})
+    with pytest.raises(ValueError, match="ONCALL_SLACK_WORKSPACE_RATE must be positive"):
+        ScheduleConfig.from_env({"ONCALL_SLACK_WORKSPACE_RATE": "0"})
 
 
 @pytest.mark.e2e

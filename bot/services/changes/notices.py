@@ -6,6 +6,7 @@ once the DMs a change wrote to the outbox with itself (``bot.services.changes.ow
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -105,7 +106,7 @@ async def send_change_dms(deps: SlackDeps, change_id: int, now: datetime) -> int
     day has passed; ``oncall-bot deliveries --failed`` lists those still owed."""
     port = WebSlackPort(WebSlackPort.posting_client(deps.client))
     # a few 429 pauses at most here: what is still rate-limited then is retried by the minute tick
-    config = DeliveryConfig(max_rate_limit_waits=KICK_RATE_LIMIT_WAITS)
+    config = replace(DeliveryConfig.from_env(), max_rate_limit_waits=KICK_RATE_LIMIT_WAITS)
     report = await Deliverer(deps.db, port, owner=replica_id(), config=config, only=(owed.prefix(change_id),)).run(now)
     return report.sent + report.found
 

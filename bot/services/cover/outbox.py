@@ -122,7 +122,7 @@ class CoverRenderers:
 async def deliver(db: Database, port: SlackPort, now: datetime, *, directory: Directory | None = None,
                   config: DeliveryConfig | None = None) -> int:
     """Send the cover messages ready at ``now``; how many were sent (or found already posted)."""
-    deliverer = Deliverer(db, port, owner=replica_id(), config=config or DeliveryConfig(),
+    deliverer = Deliverer(db, port, owner=replica_id(), config=config or DeliveryConfig.from_env(),
                           renderers=CoverRenderers(directory).renderers(), only=(COVER_PREFIX,))
     report = await deliverer.run(now)
     return report.sent + report.found

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,38 @@ class DeliveryConfig:
     max_batch: int = 5000
     record_batch: int = 100
     record_every: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliveryConfig:
+        """Defaults, overridden by ``ONCALL_SLACK_CHANNEL_INTERVAL`` (seconds between two posts to
+        one channel; Slack allows about one a second), ``ONCALL_SLACK_WORKSPACE_RATE`` (posts a
+        second, workspace-wide; unset: learned from 429s) and ``ONCALL_SLACK_CONCURRENCY``
+        (requests in flight). A bad value raises ``ValueError`` naming the variable."""
+        env = os.environ if env is None else env
+        config = cls()
+        interval = env_number(env, "ONCALL_SLACK_CHANNEL_INTERVAL", zero_ok=True)
+        if interval is not None:
+            config.per_channel_interval = interval
+        config.workspace_per_second = env_number(env, "ONCALL_SLACK_WORKSPACE_RATE")
+        concurrency = env_number(env, "ONCALL_SLACK_CONCURRENCY")
+        if concurrency is not None:
+            config.concurrency = max(1, int(concurrency))
+        return config
+
+
+def env_number(env: Mapping[str, str], name: str, *, zero_ok: bool = False) -> float | None:
+    """The number in variable ``name`` (None: unset or empty); ``ValueError`` naming it when it is
+    not a number, negative, or zero where zero is no answer."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0 or (value == 0 and not zero_ok) or value != value:
+        raise ValueError(f"{name} must be {'zero or more' if zero_ok else 'positive'}, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)

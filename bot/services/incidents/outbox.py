@@ -395,7 +395,7 @@ async def deliver(deps: Deps, snap: Snapshot, now: datetime, *, port: SlackPort 
             await rendering.after_sent(session, rows)
             await notify.after_sent(session, rows)
 
-        deliverer = Deliverer(deps.db, port, owner=replica_id(), config=config or DeliveryConfig(),
+        deliverer = Deliverer(deps.db, port, owner=replica_id(), config=config or DeliveryConfig.from_env(),
                               renderers={**rendering.renderers(), "incident_notify": notify.render},
                               after_sent=after_sent, only=only, notifier=notifier)
         report = await deliverer.run(now)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.core.recurrence import DEFAULT_GRACE
 from bot.services.deliveries import DeliveryConfig, DeliveryReport
+from bot.services.deliveries.config import env_number
 
 
 @dataclass
@@ -22,34 +23,14 @@ class ScheduleConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleConfig:
-        """Defaults, overridden by ``ONCALL_SCHEDULE_GRACE_MINUTES`` (announcements and invites),
-        ``ONCALL_SLACK_WORKSPACE_RATE`` (posts a second, workspace-wide; unset: learned from 429s)
-        and ``ONCALL_SLACK_CONCURRENCY`` (requests in flight). A bad value raises ``ValueError``
-        naming the variable."""
+        """Defaults, overridden by ``ONCALL_SCHEDULE_GRACE_MINUTES`` (announcements and invites)
+        and the outbox's variables (``DeliveryConfig.from_env``). A bad value raises
+        ``ValueError`` naming the variable."""
         env = os.environ if env is None else env
-        config = cls()
-
-        def number(name: str) -> float | None:
-            raw = env.get(name)
-            if raw is None or raw.strip() == "":
-                return None
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {raw!r}")
-            return value
-
-        grace = number("ONCALL_SCHEDULE_GRACE_MINUTES")
+        config = cls(delivery=DeliveryConfig.from_env(env))
+        grace = env_number(env, "ONCALL_SCHEDULE_GRACE_MINUTES")
         if grace is not None:
             config.grace = timedelta(minutes=grace)
-        rate = number("ONCALL_SLACK_WORKSPACE_RATE")
-        if rate is not None:
-            config.delivery.workspace_per_second = rate
-        concurrency = number("ONCALL_SLACK_CONCURRENCY")
-        if concurrency is not None:
-            config.delivery.concurrency = max(1, int(concurrency))
         return config
 
 
