@@ -13,8 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import apprise
-
 from bot.services.deliveries.config import Rendered
 from bot.services.deliveries.port import SendError
 from bot.services.deliveries.secrets import Cipher, Unreadable, scrub
@@ -40,6 +38,8 @@ class Said:
 
 async def send_url(url: str, title: str, body: str) -> Said:
     """Send one notification to ``url`` with Apprise (its async API); what it said."""
+    import apprise  # here: its 100+ plugins cost every command that imports the outbox 30 ms
+
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Said(False, ("Apprise does not understand this URL (check its scheme and parts)",))

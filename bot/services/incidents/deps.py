@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.incident import Change, Incident, Refusal
 from bot.services.queries import load_snapshot
 from bot.services.snapshot import Snapshot
 from bot.storage.bootstrap import Database
+
+if TYPE_CHECKING:  # aiohttp under it: 90 ms that a CLI command without Slack does not need
+    from slack_sdk.web.async_client import AsyncWebClient
 
 
 class Deps(Protocol):
