@@ -7,7 +7,10 @@ its own on 127.0.0.1, the attacker in another. This process measures signed ``/o
 clients, quiet and then while it sends, all at once:
 
 - 10,000 unsigned junk requests (a non-numeric timestamp, a forged signature, a 64 KB body with a
-  legacy ``token=``, random command names) 50 at a time;
+  legacy ``token=``, random command names) 50 at a time (each 401 is answered
+  ``ONCALL_REFUSED_DELAY_SECONDS`` late, 0.2 s by default: the tarpit bounds the rate at which
+  they arrive; ``ONCALL_REFUSED_DELAY_SECONDS=0 .venv/bin/python bench/safety_bench.py`` shows
+  the bot without it);
 - 1,000 slow connections: 900 that send half a body and stop, 100 that trickle headers a byte a
   second (each held until the server closes it, at most 20 s).
 
@@ -219,19 +222,22 @@ async def attack(port: int) -> None:
     prints the junk answers' statuses and the longest hold of a slow connection."""
     url = f"http://127.0.0.1:{port}/slack/events"
     slow_tasks = [asyncio.create_task(slow_connection(port, trickle=i < TRICKLE)) for i in range(SLOW)]
+    started = time.perf_counter()
     statuses = await junk(url)
+    junk_seconds = time.perf_counter() - started
     held = await asyncio.gather(*slow_tasks)
-    print(json.dumps({"statuses": statuses, "held": max(held)}), flush=True)
+    print(json.dumps({"statuses": statuses, "held": max(held), "junk_seconds": junk_seconds}), flush=True)
 
 
-def attack_and_measure(url: str, port: int, requests: int) -> tuple[list[float], int, dict[int, int], float]:
+def attack_and_measure(url: str, port: int, requests: int) -> tuple[list[float], int, dict[int, int], float, float]:
     attacker = subprocess.Popen([sys.executable, __file__, "--attack", str(port)], stdout=subprocess.PIPE,
                                 text=True, cwd=ROOT)
     time.sleep(1.0)  # the attack under way (connections opened, junk flowing)
     latencies, errors = asyncio.run(measure(url, requests))
-    out, _ = attacker.communicate(timeout=60)
+    out, _ = attacker.communicate(timeout=120)
     result = json.loads(out.strip().splitlines()[-1])
-    return latencies, errors, {int(k): v for k, v in result["statuses"].items()}, float(result["held"])
+    return (latencies, errors, {int(k): v for k, v in result["statuses"].items()}, float(result["held"]),
+            float(result["junk_seconds"]))
 
 
 async def metrics_size(port: int) -> int:
@@ -254,7 +260,7 @@ def run(requests: int) -> None:
             asyncio.run(measure(url, 200))  # warm-up
             quiet, quiet_errors = asyncio.run(measure(url, requests))
             rss_before, log_before = rss_kb(process.pid), Path(log_path).stat().st_size
-            latencies, errors, statuses, held = attack_and_measure(url, port, requests)
+            latencies, errors, statuses, held, junk_seconds = attack_and_measure(url, port, requests)
             rss_after, log_after = rss_kb(process.pid), Path(log_path).stat().st_size
             metrics = asyncio.run(metrics_size(port))
             took = time.perf_counter() - started
@@ -270,7 +276,9 @@ def run(requests: int) -> None:
     print(f"  quiet:        p50 {pct(quiet, 0.5):7.2f} ms  p99 {pct(quiet, 0.99):7.2f} ms  errors {quiet_errors}")
     print(f"  under attack: p50 {pct(latencies, 0.5):7.2f} ms  p99 {pct(latencies, 0.99):7.2f} ms  errors {errors}")
     print(f"  p99 ratio attack/quiet: {pct(latencies, 0.99) / pct(quiet, 0.99):.2f} (target <= 2)")
-    print(f"attack: {JUNK} unsigned junk requests -> {dict(sorted(statuses.items()))}; "
+    print(f"attack: {JUNK} unsigned junk requests -> {dict(sorted(statuses.items()))} in {junk_seconds:.1f} s "
+          f"({JUNK / junk_seconds:.0f}/s, {JUNK_CONCURRENCY} at a time; each 401 answered "
+          f"ONCALL_REFUSED_DELAY_SECONDS late); "
           f"{SLOW} slow connections ({TRICKLE} trickling), longest held {held:.1f} s")
     print(f"server RSS {rss_before / 1024:.1f} MB -> {rss_after / 1024:.1f} MB "
           f"(+{(rss_after - rss_before) / 1024:.1f} MB); log +{log_after - log_before:,} bytes "

@@ -38,6 +38,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "admins": ("ONCALL_ADMINS", "str"),
     "log_format": ("ONCALL_LOG_FORMAT", "str"),
     "public_url": ("ONCALL_PUBLIC_URL", "str"),
+    "refused_delay_seconds": ("ONCALL_REFUSED_DELAY_SECONDS", "float"),
     "alert_rate_per_second": ("ONCALL_ALERT_RATE_PER_SECOND", "float"),
     "alert_burst": ("ONCALL_ALERT_BURST", "int"),
     "shift_notice_hours": ("ONCALL_SHIFT_NOTICE_HOURS", "int"),

@@ -27,6 +27,9 @@ class SettingsFields(BaseModel):
     admins: str = ""  # comma-separated person ids, added to the seed's admins
     log_format: str = "text"
     public_url: str | None = None  # the bot's public base URL, for calendar-feed and acknowledge links
+    # A request refused for its signature (401) is answered this many seconds late: a client that
+    # sends unsigned junk over a few connections gets a few answers a second, not thousands.
+    refused_delay_seconds: float = 0.2
     alert_rate_per_second: float = 50.0  # events a routing key may send per second (then 429)
     alert_burst: int = 500  # ... in bursts of at most this many
     shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead

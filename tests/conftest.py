@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # and tests that post several messages to one channel would wait seconds of wall time for it.
 # Tests of the pacing build their DeliveryConfig with the default interval (1 s).
 os.environ.setdefault("ONCALL_SLACK_CHANNEL_INTERVAL", "0.01")
+# The 0.2 s answer to a refused (401) Slack request, a tarpit for junk senders, would add up over
+# the hundreds of refusals the security tests send; tests of the tarpit set it themselves.
+os.environ.setdefault("ONCALL_REFUSED_DELAY_SECONDS", "0")
 SEED_PATH = ROOT / "data" / "seed.yaml"
 
 # Tests talk to 127.0.0.1 only; slack_sdk and aiohttp honour proxy variables but not NO_PROXY.

@@ -136,6 +136,7 @@ def build_web_app(
 
     secret = _secret(deps.settings.slack_signing_secret)
     refusals = RefusalLog()
+    refused_delay = max(0.0, float(getattr(deps.settings, "refused_delay_seconds", 0.0)))
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         # Verified here, before bolt sees it: bolt's own check logs a refused body whole, and
@@ -145,6 +146,11 @@ def build_web_app(
         try:
             bolt_request = await verified_request(request, secret)
         except Refused as refused:
+            if refused.status == 401 and refused_delay > 0:
+                # A tarpit: a sender of unsigned or badly signed requests waits for each answer, so
+                # its connections (at most MAX_CONNECTIONS) bound how much of the loop it can take.
+                # Slack's own requests are signed and never wait here.
+                await asyncio.sleep(refused_delay)
             return refusal_response(refused, request, refusals)
         assert app is not None  # the route exists only with an app
         bolt_response = await app.async_dispatch(bolt_request)

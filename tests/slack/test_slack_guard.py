@@ -12,12 +12,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.config import Settings
 from bot.render.changes import ChangeAction, ChangeView
 from bot.render.ids import Action, Callback, CoverAction
 from bot.slack.guard import MAX_BODY_BYTES, GuardedSite
 from bot.slack.metrics import COMMAND_LABELS
 from bot.slack.server import EVENTS_PATH, build_web_app
-from tests.slack.harness import RunningBot
+from bot.storage.bootstrap import Database
+from tests.slack.harness import RunningBot, running_bot, slack_settings
+from tests.support.fake_slack import FakeSlack
 from tests.support.signing import TEST_SIGNING_SECRET, form_body, sign, slash_command_body
 
 JUNK_HEADERS = {
@@ -300,3 +303,30 @@ async def test_a_verified_keep_alive_connection_outlives_junk_answered_401(
     assert max(h.verified for h in guard.open) == 2
     for _, w in [*junk, *newcomers, (reader, writer)]:
         w.close()
+
+
+async def test_a_refused_request_waits_for_its_401_while_signed_ones_do_not(
+    settings: Settings, db: Database, fake_slack: FakeSlack
+) -> None:
+    # The tarpit (ONCALL_REFUSED_DELAY_SECONDS): junk is answered late, so a junk sender over a
+    # few connections cannot take the event loop from signed requests. Order, not timing, proves
+    # that the signed request never waits behind it.
+    config = slack_settings(settings, fake_slack).model_copy(update={"refused_delay_seconds": 0.5})
+    async with running_bot(config, db, fake_slack) as bot:
+        done: list[str] = []
+
+        async def junk() -> int:
+            response = await bot.sim.post(bot.events_url, slash_command_body("/oncall", "x"), signed=False)
+            done.append("junk")
+            return response.status
+
+        async def signed() -> int:
+            await asyncio.sleep(0)  # the junk request goes out first
+            response = await bot.sim.post(bot.events_url, slash_command_body("/oncall", "engagement"))
+            done.append("signed")
+            return response.status
+
+        started = time.monotonic()
+        assert await asyncio.gather(junk(), signed()) == [401, 200]
+        assert done == ["signed", "junk"]
+        assert time.monotonic() - started >= 0.5  # the 401 came no sooner than the delay
