@@ -135,6 +135,7 @@ async def test_untake_restores_the_slot_and_the_message_says_so(bot: RunningBot)
     answer = await ask(bot, "engagement at dec 2 10:00", DEV)
     assert "<@U0DE00003>" in answer["text"]
     await press(bot, "cover_untake", "1:1", DEV, "nope")  # the requester is not the taker nor the lead
+    await bot.settle()  # each press is worked on after its ack: in order, or "back" may come first
     await press(bot, "cover_untake", "1:1", DORA, "back")
     await bot.settle()
     assert "Only whoever took it" in said(bot, "nope")[0]
