@@ -14,23 +14,49 @@ transports and jobs import this package. Modules here import their siblings dire
 
 from __future__ import annotations
 
-from bot.services.deliveries.config import (
-    COVER_PREFIX,
-    OWED_PREFIXES,
-    SEPARATE_PREFIXES,
-    AfterSent,
-    DeliveryConfig,
-    DeliveryReport,
-    Preload,
-    Rendered,
-    Renderer,
-    backoff,
-)
-from bot.services.deliveries.console_port import ConsolePort
-from bot.services.deliveries.deliverer import FAULT_ENV, Deliverer
-from bot.services.deliveries.pacing import Limiter
-from bot.services.deliveries.port import SendError, SlackPort
-from bot.services.deliveries.slack_port import WebSlackPort
+from typing import TYPE_CHECKING
+
+from bot.lazy import exports
+
+if TYPE_CHECKING:  # what the names are; at run time each is imported when first used (bot.lazy)
+    from bot.services.deliveries.config import (
+        COVER_PREFIX,
+        OWED_PREFIXES,
+        SEPARATE_PREFIXES,
+        AfterSent,
+        DeliveryConfig,
+        DeliveryReport,
+        Preload,
+        Rendered,
+        Renderer,
+        backoff,
+    )
+    from bot.services.deliveries.console_port import ConsolePort
+    from bot.services.deliveries.deliverer import FAULT_ENV, Deliverer
+    from bot.services.deliveries.pacing import Limiter
+    from bot.services.deliveries.port import SendError, SlackPort
+    from bot.services.deliveries.slack_port import WebSlackPort
+
+_EXPORTS = {
+    "AfterSent": "config",
+    "COVER_PREFIX": "config",
+    "ConsolePort": "console_port",
+    "Deliverer": "deliverer",
+    "DeliveryConfig": "config",
+    "DeliveryReport": "config",
+    "FAULT_ENV": "deliverer",
+    "Limiter": "pacing",
+    "OWED_PREFIXES": "config",
+    "Preload": "config",
+    "Rendered": "config",
+    "Renderer": "config",
+    "SEPARATE_PREFIXES": "config",
+    "SendError": "port",
+    "SlackPort": "port",
+    "WebSlackPort": "slack_port",
+    "backoff": "config",
+}
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
 
 __all__ = [
     "COVER_PREFIX",

@@ -17,26 +17,62 @@ their siblings directly, never this ``__init__``.
 
 from __future__ import annotations
 
-from bot.services.incidents.actions import (
-    Decide,
-    Origin,
-    acknowledge,
-    escalate,
-    gate,
-    may_open,
-    open_incident,
-    resolve,
-)
-from bot.services.incidents.deps import Acted, Delivery, Deps, NotFound, Opened, SnapshotSource, snapshot_source
-from bot.services.incidents.outbox import deliver, delivery_state
-from bot.services.incidents.periodic import (
-    Tick,
-    auto_escalate_due,
-    deliver_queued_pages,
-    escalate_undelivered,
-    run_periodic,
-)
-from bot.services.incidents.reads import OPEN_STATES, events_of, get_incident, list_incidents, open_incidents_for
+from typing import TYPE_CHECKING
+
+from bot.lazy import exports
+
+if TYPE_CHECKING:  # what the names are; at run time each is imported when first used (bot.lazy)
+    from bot.services.incidents.actions import (
+        Decide,
+        Origin,
+        acknowledge,
+        escalate,
+        gate,
+        may_open,
+        open_incident,
+        resolve,
+    )
+    from bot.services.incidents.deps import Acted, Delivery, Deps, NotFound, Opened, SnapshotSource, snapshot_source
+    from bot.services.incidents.outbox import deliver, delivery_state
+    from bot.services.incidents.periodic import (
+        Tick,
+        auto_escalate_due,
+        deliver_queued_pages,
+        escalate_undelivered,
+        run_periodic,
+    )
+    from bot.services.incidents.reads import OPEN_STATES, events_of, get_incident, list_incidents, open_incidents_for
+
+_EXPORTS = {
+    "Acted": "deps",
+    "Decide": "actions",
+    "Delivery": "deps",
+    "Deps": "deps",
+    "NotFound": "deps",
+    "OPEN_STATES": "reads",
+    "Opened": "deps",
+    "Origin": "actions",
+    "SnapshotSource": "deps",
+    "Tick": "periodic",
+    "acknowledge": "actions",
+    "auto_escalate_due": "periodic",
+    "deliver": "outbox",
+    "deliver_queued_pages": "periodic",
+    "delivery_state": "outbox",
+    "escalate": "actions",
+    "escalate_undelivered": "periodic",
+    "events_of": "reads",
+    "gate": "actions",
+    "get_incident": "reads",
+    "list_incidents": "reads",
+    "may_open": "actions",
+    "open_incident": "actions",
+    "open_incidents_for": "reads",
+    "resolve": "actions",
+    "run_periodic": "periodic",
+    "snapshot_source": "deps",
+}
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
 
 __all__ = [
     "OPEN_STATES",
