@@ -125,7 +125,8 @@ async def cmd_alert(args: argparse.Namespace, settings: Settings, now: datetime)
             action = Action.RESOLVE if args.resolve else Action.TRIGGER
             event = svc.AlertEvent(action, args.dedup_key or args.summary[:255], args.severity,
                                    args.summary[:1024], "oncall-bot alert")
-            got = await intake.receive(None, pipeline, event, now)
+            got = await intake.receive(None, pipeline, event, now, wait=30.0)
+            await intake.applied()
             await intake.kicker.wait()
             await deps.background.drain(30.0)
         finally:

@@ -8,12 +8,15 @@ event's validation (pydantic, ``bot.http.events``), then the service. A request 
 unknown or revoked is answered and forgotten: not logged, not counted, not parsed further.
 Answers are PagerDuty's: 202 ``{"status": "success", "message": "Event processed",
 "dedup_key": ...}``; 400 ``{"status": "invalid event", ...}``; 429 with ``Retry-After``.
+
+A 202 is sent once the event is stored (``Intake.accept``: one committed INSERT); it is applied
+(alert, incident, Slack) moments later. Alertmanager's answer reports each alert's outcome, so
+that route waits for them (a few seconds at most; ``queued`` when the wait ends first).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -76,13 +79,10 @@ class AlertRoutes:
             raise throttled(wait)
         return found
 
-    async def _receive(self, integration: Integration, event: AlertEvent) -> svc.Received:
-        started = time.perf_counter()
-        got = await self.intake.receive(integration.id, integration.pipeline, event, self.clock())
-        if got.outcome in ("opened", "dropped"):
-            log.info("alert %s on %s (key %s): %s in %.1f ms", got.alert_id, integration.pipeline, integration.id,
-                     got.outcome, (time.perf_counter() - started) * 1000)
-        return got
+    async def _accept(self, integration: Integration, event: AlertEvent) -> web.Response:
+        """Store the event (applied moments later) and answer 202."""
+        await self.intake.accept(integration.id, integration.pipeline, [event], self.clock())
+        return _processed(event.dedup_key)
 
     async def enqueue(self, request: web.Request) -> web.StreamResponse:
         """``POST /v2/enqueue``: one PagerDuty Events API v2 event."""
@@ -93,8 +93,7 @@ class AlertRoutes:
             event = PagerDutyEvent.model_validate(body).event()
         except ValidationError as exc:
             raise invalid(located(exc)) from None
-        got = await self._receive(integration, event)
-        return _processed(got.dedup_key)
+        return await self._accept(integration, event)
 
     async def generic(self, request: web.Request) -> web.StreamResponse:
         """``POST /api/v1/alerts``: one event in our own small JSON."""
@@ -103,8 +102,7 @@ class AlertRoutes:
             event = GenericAlert.model_validate(await read_json(request)).event()
         except ValidationError as exc:
             raise invalid(located(exc)) from None
-        got = await self._receive(integration, event)
-        return _processed(got.dedup_key)
+        return await self._accept(integration, event)
 
     async def alertmanager(self, request: web.Request) -> web.StreamResponse:
         """``POST /api/v1/alertmanager``: Alertmanager's webhook (v4), one alert per fingerprint."""
@@ -113,10 +111,9 @@ class AlertRoutes:
             hook = AlertmanagerWebhook.model_validate(await read_json(request))
         except ValidationError as exc:
             raise invalid(located(exc)) from None
-        results = []
-        for alert in hook.alerts:
-            got = await self._receive(integration, alert.event(hook.externalURL))
-            results.append({"dedup_key": got.dedup_key, "outcome": got.outcome})
+        events = [alert.event(hook.externalURL) for alert in hook.alerts]
+        got = await self.intake.receive_all(integration.id, integration.pipeline, events, self.clock())
+        results = [{"dedup_key": g.dedup_key, "outcome": g.outcome} for g in got]
         return answer(202, {"status": "success", "message": "Event processed", "alerts": results})
 
     async def heartbeat(self, request: web.Request) -> web.StreamResponse:
@@ -147,6 +144,8 @@ def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
             await routes.snapshots()
         except Exception:  # the database may be down at start: the first event loads it then
             log.warning("alert intake: the snapshot could not be loaded at start; loading it on the first event")
+            return
+        routes.intake.loop.wake()  # events a stopped process accepted and did not apply
 
     web_app.on_startup.append(warm)
     return routes

@@ -4,10 +4,10 @@ must not be shared between processes), nothing pickled. The truth (what is due, 
 lives in our tables, so any number of replicas can run this and a restart catches up.
 
 Each tick reads the clock once and passes that instant down: the scheduled work
-(``bot.services.scheduled.Ticker``), ``bot.services.incidents.run_periodic``, the before-shift
-DMs and the cover requests' lead notices and expiries (``bot.services.cover.run_tick``).
-(``bot.services.scheduled.Ticker``), the data-arrival check (``bot.services.alerts.check``) and
-``bot.services.incidents.run_periodic``.
+(``bot.services.scheduled.Ticker``), the alert events left queued by a process that stopped
+(``bot.services.alerts.apply_queued``), the data-arrival check (``bot.services.alerts.check``),
+``bot.services.incidents.run_periodic``, the before-shift DMs and the cover requests' lead
+notices and expiries (``bot.services.cover.run_tick``).
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ class ScheduledJobs:
         except Exception:
             log.exception("scheduled-work tick at %s failed", at.isoformat())
         # Each after the other, the freshness check before the incidents' periodic work (which
-        # sends what a missed arrival owes); one failing does not stop the rest.
+        # sends what a missed arrival owes); one failing does not stop the rest. First the alert
+        # events a process accepted and did not apply (it stopped): nothing accepted is lost.
         steps: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+            ("alert inbox", lambda: alert_service.apply_queued(self.deps, snapshots=self.snapshots)),
             ("freshness check", lambda: alert_service.check(self.deps, at, snapshots=self.snapshots)),
             ("incident periodic work", lambda: incident_service.run_periodic(self.deps, at, snapshots=self.snapshots)),
             ("before-shift notices", lambda: change_service.before_shift_dms(self.deps, at)),

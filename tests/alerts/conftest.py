@@ -76,8 +76,10 @@ class Bot:
             return resp.status, data, resp.headers
 
     async def settle(self) -> None:
-        """Wait for the intake's outbox kick, then send what is due now (the minute tick's work)."""
+        """Wait for the intake's applier to apply what was accepted, and for its outbox kick,
+        then send what is due now (the minute tick's work)."""
         for _ in range(2):
+            await self.routes.intake.applied()
             await self.routes.intake.kicker.wait()
             while self.deps.background.tasks:
                 await asyncio.wait(set(self.deps.background.tasks))
@@ -114,6 +116,7 @@ async def make_bot(db: Database, settings: Settings, slack: FakeSlack, *, keys: 
         try:
             yield Bot(deps, routes, http, f"http://127.0.0.1:{server.port}", slack, clock, keys)
         finally:
+            await routes.intake.applied()
             await routes.intake.kicker.wait()
             await deps.background.drain()
             await server.close()

@@ -48,6 +48,7 @@ async def test_curl(alert_bot: Bot, tmp_path: Path) -> None:
     second, _ = decoder.raw_decode(out[end:].strip())
     assert first == {"status": "success", "message": "Event processed", "dedup_key": "nightly-load"}
     assert second["pipeline"] == "engagement"
+    await alert_bot.settle()  # a 202 means stored; applied moments later
     (inc,) = await by_pipeline(alert_bot, "engagement")
     assert inc["dedup_keys"] == ["nightly-load"]
 
@@ -61,6 +62,7 @@ async def test_airflow_callback(alert_bot: Bot, tmp_path: Path) -> None:
             "                                        'exception': ValueError('boom')}))\n")
     out = await run([sys.executable, "-c", call], alert_bot, alert_bot.keys["engagement"], tmp_path)
     assert "engagement_daily" in out and "success" in out
+    await alert_bot.settle()
     (inc,) = await by_pipeline(alert_bot, "engagement")
     assert inc["dedup_keys"] == ["airflow:engagement_daily:load_clicks"]
     assert inc["summary"] == "Airflow task engagement_daily.load_clicks failed"
@@ -75,6 +77,7 @@ async def test_dagster_sensor(alert_bot: Bot, tmp_path: Path) -> None:
             "                            failure_event=types.SimpleNamespace(message='step failed'))\n"
             "oncall_dagster.oncall_on_run_failure(ctx)\n")
     await run([sys.executable, "-c", call], alert_bot, alert_bot.keys["profit"], tmp_path)
+    await alert_bot.settle()
     (inc,) = await by_pipeline(alert_bot, "profit")
     assert inc["dedup_keys"] == ["dagster:profit_close"] and inc["source"] == "alert"
 
@@ -91,12 +94,14 @@ async def test_dbt_step(alert_bot: Bot, tmp_path: Path) -> None:
     out = await run([sys.executable, "oncall_dbt.py", "target/run_results.json"], alert_bot,
                     alert_bot.keys["growth"], tmp_path)
     assert out.strip() == "2 dbt failures sent"
+    await alert_bot.settle()
     (inc,) = await by_pipeline(alert_bot, "growth")
     assert inc["dedup_keys"] == ["dbt:model.growth.accounts", "dbt:test.growth.not_null_id"]
     results["results"] = [{**r, "status": "success"} for r in results["results"]]
     (tmp_path / "target" / "run_results.json").write_text(json.dumps(results))
     await run([sys.executable, "oncall_dbt.py", "target/run_results.json"], alert_bot, alert_bot.keys["growth"],
               tmp_path)
+    await alert_bot.settle()
     (inc,) = await by_pipeline(alert_bot, "growth")
     assert inc["state"] == "resolved"
 

@@ -56,6 +56,8 @@ async def test_new_keys_of_one_pipeline_at_once_join_one_incident(replicas: list
     key = replicas[0].keys["engagement"]
     answers = await asyncio.gather(*(b.post("/v2/enqueue", pd(key, dedup=f"k{i}")) for i, b in enumerate(replicas)))
     assert [a[0] for a in answers] == [202, 202, 202]
+    for b in replicas:
+        await b.settle()
     (inc,) = await svc.incidents(replicas[0].deps.db)
     assert sorted(inc["dedup_keys"]) == ["k0", "k1", "k2"]
 

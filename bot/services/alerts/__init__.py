@@ -1,8 +1,10 @@
 """Alerts from machines (issue 12 §1-§3): intake, routing keys, data-arrival heartbeats.
 
-- ``intake``: ``Intake.receive``: store each event, add it to its alert, open or join an incident
-  through ``bot.services.incidents.actions.open_in`` (the one opening path), storms as one edited
-  thread line; acknowledge/resolve from the monitor;
+- ``intake``: ``Intake.accept``: store each event durably (queued) and answer; ``Intake.receive``
+  also waits for what it did; ``apply_queued``: the minute tick's sweep of the inbox;
+- ``apply``: apply queued events in arrival order: add each to its alert, open or join an
+  incident through ``bot.services.incidents.actions.open_in`` (the one opening path), storms as
+  one edited thread line; acknowledge/resolve from the monitor; ``batch``: the applier's loop;
 - ``keys``: routing keys (``add``, ``listed``, ``revoke``; ``KeyCache`` checks a presented key);
 - ``freshness``: ``arrived``, ``check`` (each tick), ``report``;
 - ``thread``: the outbox rows alerts owe an incident's thread;
@@ -15,7 +17,7 @@ transports and jobs import this package.
 from __future__ import annotations
 
 from bot.services.alerts.freshness import Freshness, arrived, check, report
-from bot.services.alerts.intake import AlertEvent, Intake, Received
+from bot.services.alerts.intake import AlertEvent, Intake, Received, apply_queued
 from bot.services.alerts.keys import Integration, KeyCache, NewKey, add, listed, revoke
 from bot.services.alerts.reads import incidents
 
@@ -28,6 +30,7 @@ __all__ = [
     "NewKey",
     "Received",
     "add",
+    "apply_queued",
     "arrived",
     "check",
     "incidents",

@@ -1,83 +1,60 @@
-"""Group commit for triggers: the requests that arrive while a batch is being written go into
-the next one, so at a few events a second each is its own transaction (no added wait) and at
-hundreds a second one transaction carries many (one upsert, one insert of the events).
+"""The applier's loop of one process: ``wake()`` after each accept; one task runs ``step`` (one
+batch of queued events, one transaction) until a step finds nothing queued. Wakes while it runs
+coalesce: the task takes one more step instead of starting another, so at a few events a second
+each is applied on its own at once and at hundreds a second one transaction carries many.
 
-If a batch fails, its events are retried one by one, so that one bad event fails alone.
+Between steps the task yields to the event loop, so the answers to new events (the accepts) are
+never held up by more than one step. A step that raises is logged and ends the task; the next
+wake or the minute tick (``bot.services.alerts.apply_queued``) tries again, and nothing queued is
+lost meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.services.alerts.intake import AlertEvent, Received
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger("bot.alerts")
 
-MAX_BATCH = 200
+Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 
 
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A trigger waiting for its batch."""
+class Drainer:
+    """Runs ``step`` (which returns how many events it applied) whenever woken, until it returns 0."""
 
-    integration_id: int | None
-    pipeline: str
-    event: AlertEvent
-    now: datetime
+    def __init__(self, step: Callable[[], Awaitable[int]], spawn: Spawn | None = None) -> None:
+        self.step = step
+        self.spawn = spawn
+        self.enabled = True  # False: woken, it does nothing (tests: a process that dies before applying)
+        self._task: asyncio.Task[Any] | None = None
+        self._again = False
 
+    def wake(self) -> None:
+        self._again = True
+        if not self.enabled or (self._task is not None and not self._task.done()):
+            return
+        coro = self._run()
+        self._task = self.spawn(coro) if self.spawn is not None else asyncio.get_running_loop().create_task(coro)
 
-class Batcher:
-    """``await batcher.submit(pending)``: its result, written with whatever else came meanwhile."""
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
-    def __init__(self, apply: Callable[[list[Pending]], Awaitable[list[Received]]], max_batch: int = MAX_BATCH) -> None:
-        self.apply = apply
-        self.max_batch = max_batch
-        self._queue: list[tuple[Pending, asyncio.Future[Received]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def submit(self, pending: Pending) -> Received:
-        future: asyncio.Future[Received] = asyncio.get_running_loop().create_future()
-        self._queue.append((pending, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain(), name="alerts:batch")
-        return await asyncio.shield(future)
-
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            started = time.perf_counter()
+    async def _run(self) -> None:
+        while True:
+            self._again = False
             try:
-                results = await self.apply([p for p, _ in batch])
-                log.debug("alert batch of %d in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
-            except Exception as exc:
-                if len(batch) > 1:
-                    log.warning("a batch of %d alert events failed; applying them one by one", len(batch))
-                    await self._one_by_one(batch)
-                else:
-                    _fail(batch[0][1], exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                applied = await self.step()
+            except Exception:
+                log.exception("applying queued alert events failed; the next event or the minute tick retries")
+                return
+            if applied == 0 and not self._again:
+                return
+            await asyncio.sleep(0)  # the accepts waiting for the loop go first
 
-    async def _one_by_one(self, batch: list[tuple[Pending, asyncio.Future[Received]]]) -> None:
-        for pending, future in batch:
-            try:
-                (result,) = await self.apply([pending])
-            except Exception as exc:
-                _fail(future, exc)
-                continue
-            if not future.done():
-                future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Received], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+    async def idle(self) -> None:
+        """Wait until the task has nothing left to apply (it ends)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})

@@ -7,7 +7,9 @@
   part of. ``open_key`` (integration and dedup key) is set while it is not resolved and unique:
   concurrent triggers of one key land on one row; a trigger after the resolve opens a new one.
 - ``alert_events``: every event received (trigger, acknowledge, resolve), with what it did
-  (``outcome``): nothing is dropped silently.
+  (``outcome``): nothing is dropped silently. It is also the intake's inbox: an event is stored
+  ``queued`` (no ``alert_id`` yet) when it is accepted, and given its outcome and alert when it
+  is applied (``bot.storage.alert_inbox``); ``failed`` when it could not be applied at all.
 - ``heartbeats``: each pipeline's last data arrival (``first_seen_at``: when its freshness rule
   was first checked, the start of the clock of a pipeline that never reported).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.alerts import Action, AlertState, Severity
@@ -27,7 +29,8 @@ from bot.storage.types import UTCDateTime
 SEVERITIES = tuple(s.value for s in Severity)
 ACTIONS = tuple(a.value for a in Action)
 STATES = tuple(s.value for s in AlertState)
-OUTCOMES = ("opened", "joined", "added", "acknowledged", "resolved", "dropped")
+OUTCOMES = ("opened", "joined", "added", "acknowledged", "resolved", "dropped", "queued", "failed")
+QUEUED = "queued"
 
 
 class IntegrationRow(Base):
@@ -73,6 +76,9 @@ class AlertEventRow(Base):
     __table_args__ = (
         CheckConstraint(one_of("action", ACTIONS), name="action"),
         CheckConstraint(one_of("outcome", OUTCOMES), name="outcome"),
+        # the inbox: the queued events by id, a few rows however long the table grows
+        Index("ix_alert_events_queued", "id", postgresql_where=text(f"outcome = '{QUEUED}'"),
+              sqlite_where=text(f"outcome = '{QUEUED}'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -83,6 +89,7 @@ class AlertEventRow(Base):
     dedup_key: Mapped[str] = mapped_column(String(255))
     severity: Mapped[str | None] = mapped_column(String(16))
     summary: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
     details: Mapped[Any] = mapped_column(JSON, nullable=True)
     links: Mapped[list[Any] | None] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(16))

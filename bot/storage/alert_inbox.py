@@ -1,0 +1,120 @@
+"""The alert intake's inbox: ``alert_events`` rows with outcome ``queued``.
+
+- ``accept``: store events as queued, one INSERT in a transaction of its own (on PostgreSQL in
+  autocommit mode: the statement is the transaction, one round trip; SQLite: ``BEGIN IMMEDIATE``,
+  the insert, ``COMMIT``). Committed as every transaction is (no durability trade-off): once it
+  returns, the events survive the process;
+- ``lock``: the first statement of an applier's transaction: appliers of every process take turns
+  (PostgreSQL: an advisory transaction lock on a constant; SQLite: ``BEGIN IMMEDIATE`` already
+  makes the transaction the only writer), so each queued event is applied once, in id order;
+- ``queued``: the oldest queued events (the partial index ``ix_alert_events_queued``);
+- ``set_outcomes``: what each applied event did, in the applier's transaction;
+- ``outcomes``: an event's outcome, alert and that alert's incident (for the answers that wait).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bot.storage.tables.alerts import QUEUED, AlertEventRow, AlertRow
+from bot.storage.tables.base import table_of
+
+EVENTS = table_of(AlertEventRow)
+ALERTS = table_of(AlertRow)
+INBOX_LOCK = 0x616C_6572_7473  # "alerts": one constant, the appliers' turn (pg_advisory_xact_lock)
+
+_ACCEPT = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_QUEUED_COLUMNS = (EVENTS.c.id, EVENTS.c.integration_id, EVENTS.c.pipeline, EVENTS.c.action, EVENTS.c.dedup_key,
+                   EVENTS.c.severity, EVENTS.c.summary, EVENTS.c.source, EVENTS.c.details, EVENTS.c.links,
+                   EVENTS.c.at)
+_SET_OUTCOME = (update(EVENTS).where(EVENTS.c.id == bindparam("b_id"))
+                .values(outcome=bindparam("b_outcome"), alert_id=bindparam("b_alert")))
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """An event accepted and not applied yet."""
+
+    id: int
+    integration_id: int | None
+    pipeline: str
+    action: str
+    dedup_key: str
+    severity: str | None
+    summary: str | None
+    source: str | None
+    details: Any
+    links: list[Any] | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an event did (``queued`` while it waits), its alert and the alert's incident."""
+
+    outcome: str
+    alert_id: int | None
+    incident_id: int | None
+
+
+def event_row(integration_id: int | None, pipeline: str, action: str, dedup_key: str, severity: str | None,
+              summary: str | None, source: str | None, details: Any, links: list[Any] | None,
+              at: datetime) -> dict[str, Any]:
+    """The values of one event to ``accept``."""
+    return {"alert_id": None, "integration_id": integration_id, "pipeline": pipeline, "action": action,
+            "dedup_key": dedup_key, "severity": severity, "summary": summary, "source": source,
+            "details": details, "links": links, "outcome": QUEUED, "at": at}
+
+
+async def accept(engine: AsyncEngine, rows: list[dict[str, Any]]) -> list[int]:
+    """Store ``rows`` (``event_row``) as queued, committed before this returns; their ids, in order."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            # Core, and the compiled statement cached: the hot path of the intake
+            result = await conn.execute(_ACCEPT, rows) if len(rows) > 1 else await conn.execute(_ACCEPT, rows[0])
+            return [int(i) for i in result.scalars()]
+        async with conn.begin():
+            result = await conn.execute(_ACCEPT, rows) if len(rows) > 1 else await conn.execute(_ACCEPT, rows[0])
+            return [int(i) for i in result.scalars()]
+
+
+async def lock(session: AsyncSession) -> None:
+    """Take the appliers' turn until the transaction ends (first in the transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({INBOX_LOCK})"))
+
+
+async def queued(session: AsyncSession, limit: int) -> list[Queued]:
+    """The oldest ``limit`` queued events, in id (arrival) order."""
+    conn = await session.connection()
+    rows = await conn.execute(select(*_QUEUED_COLUMNS).where(EVENTS.c.outcome == QUEUED)
+                              .order_by(EVENTS.c.id).limit(limit))
+    return [Queued(*r) for r in rows]
+
+
+async def set_outcomes(session: AsyncSession, done: list[tuple[int, str, int | None]]) -> None:
+    """Record what the events did: ``(event id, outcome, alert id)``."""
+    if done:
+        conn = await session.connection()
+        await conn.execute(_SET_OUTCOME, [{"b_id": i, "b_outcome": o, "b_alert": a} for i, o, a in done])
+
+
+async def outcomes(session: AsyncSession, ids: list[int]) -> dict[int, Outcome]:
+    """The outcome of each of the events ``ids`` (absent: no such event)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(EVENTS.c.id, EVENTS.c.outcome, EVENTS.c.alert_id, ALERTS.c.incident_id)
+                                 .outerjoin(ALERTS, ALERTS.c.id == EVENTS.c.alert_id).where(EVENTS.c.id.in_(ids)))
+    return {int(i): Outcome(o, a, inc) for i, o, a, inc in rows}
+
+
+async def queued_count(session: AsyncSession) -> int:
+    """How many events wait to be applied."""
+    found = await session.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.outcome == QUEUED))
+    return int(found.scalar_one())
