@@ -16,6 +16,7 @@ that route waits for them (a few seconds at most; ``queued`` when the wait ends 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -64,8 +65,8 @@ class AlertRoutes:
         self.keys = KeyCache(deps.db)
         self.rate = RateLimit(float(getattr(settings, "alert_rate_per_second", 50.0)),
                               float(getattr(settings, "alert_burst", 500)))
-        cache = SnapshotCache(deps.db, tuple(getattr(settings, "admin_ids", ())), max_staleness=2.0)
-        self.snapshots = snapshot_source(deps, cache)
+        self.cache = SnapshotCache(deps.db, tuple(getattr(settings, "admin_ids", ())), max_staleness=2.0)
+        self.snapshots = snapshot_source(deps, self.cache)
         self.intake = Intake(deps, self.snapshots)
 
     async def _key(self, key: str | None, *, pd: bool = False) -> Integration:
@@ -147,5 +148,13 @@ def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
             return
         routes.intake.loop.wake()  # events a stopped process accepted and did not apply
 
+    async def close(_app: web.Application) -> None:  # what the applier is doing finishes first (bounded)
+        try:
+            await asyncio.wait_for(routes.intake.applied(), 5.0)
+        except TimeoutError:  # still queued: the next applier (or the minute tick) applies it
+            log.warning("alert intake: stopping with events not applied yet; they stay queued")
+        await routes.cache.close()  # the connection its probe keeps
+
     web_app.on_startup.append(warm)
+    web_app.on_cleanup.append(close)
     return routes

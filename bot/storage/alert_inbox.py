@@ -1,9 +1,9 @@
 """The alert intake's inbox: ``alert_events`` rows with outcome ``queued``.
 
-- ``accept``: store events as queued, one INSERT in a transaction of its own (on PostgreSQL in
-  autocommit mode: the statement is the transaction, one round trip; SQLite: ``BEGIN IMMEDIATE``,
-  the insert, ``COMMIT``). Committed as every transaction is (no durability trade-off): once it
-  returns, the events survive the process;
+- ``accept``: store events as queued, one INSERT in a transaction of its own (PostgreSQL: on
+  ``Database.autocommit()``, the statement is the transaction, one round trip; SQLite:
+  ``BEGIN IMMEDIATE``, the insert, ``COMMIT``). Committed as every transaction is (no durability
+  trade-off): once it returns, the events survive the process;
 - ``lock``: the first statement of an applier's transaction: appliers of every process take turns
   (PostgreSQL: an advisory transaction lock on a constant; SQLite: ``BEGIN IMMEDIATE`` already
   makes the transaction the only writer), so each queued event is applied once, in id order;
@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.bootstrap import Database
+from bot.storage.db import is_disconnect
 from bot.storage.tables.alerts import QUEUED, AlertEventRow, AlertRow
 from bot.storage.tables.base import table_of
 
@@ -71,17 +73,21 @@ def event_row(integration_id: int | None, pipeline: str, action: str, dedup_key:
             "details": details, "links": links, "outcome": QUEUED, "at": at}
 
 
-async def accept(engine: AsyncEngine, rows: list[dict[str, Any]]) -> list[int]:
+async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
     """Store ``rows`` (``event_row``) as queued, committed before this returns; their ids, in order."""
-    async with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            # Core, and the compiled statement cached: the hot path of the intake
-            result = await conn.execute(_ACCEPT, rows) if len(rows) > 1 else await conn.execute(_ACCEPT, rows[0])
-            return [int(i) for i in result.scalars()]
-        async with conn.begin():
-            result = await conn.execute(_ACCEPT, rows) if len(rows) > 1 else await conn.execute(_ACCEPT, rows[0])
-            return [int(i) for i in result.scalars()]
+    # Core, the compiled statement cached: the hot path of the intake
+    params: Any = rows if len(rows) > 1 else rows[0]
+    if db.dialect != "postgresql":
+        async with db.engine.begin() as conn:
+            return [int(i) for i in (await conn.execute(_ACCEPT, params)).scalars()]
+    for attempt in (1, 2):
+        try:
+            async with db.autocommit().connect() as conn:
+                return [int(i) for i in (await conn.execute(_ACCEPT, params)).scalars()]
+        except Exception as exc:  # a pooled connection dead since the server restarted: once more
+            if attempt == 2 or not is_disconnect(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 async def lock(session: AsyncSession) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.seed.schema import SeedIn
 from bot.seed.validate import dump_seed, read_seed_file
-from bot.storage.db import create_engine, display_url, session_factory
+from bot.storage.db import create_autocommit_engine, create_engine, display_url, session_factory
 from bot.storage.meta import lock
 from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade_on
 from bot.storage.seedstore import SEED_LOCK_KEY, SeedChanges, apply_seed, export_seed, has_seed
@@ -27,13 +27,25 @@ class DatabaseNotReady(RuntimeError):
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    _autocommit: AsyncEngine | None = field(default=None, repr=False)
 
     @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
+    def autocommit(self) -> AsyncEngine:
+        """An engine on the same database for single statements that are their own transaction
+        (``bot.storage.db.create_autocommit_engine``; SQLite: ``engine`` itself), made on first use."""
+        if self.dialect != "postgresql":
+            return self.engine
+        if self._autocommit is None:
+            self._autocommit = create_autocommit_engine(self.engine.url)
+        return self._autocommit
+
     async def close(self) -> None:
+        if self._autocommit is not None:
+            await self._autocommit.dispose()
         await self.engine.dispose()
 
 

@@ -103,6 +103,29 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def create_autocommit_engine(url: str | URL, pool_size: int = 8) -> AsyncEngine:
+    """A PostgreSQL engine whose connections stay in autocommit mode: a statement is its own
+    transaction, committed as any other (one round trip, no BEGIN and COMMIT). Without
+    pre-ping (which costs a round trip per checkout): its callers retry a statement once when it
+    finds its pooled connection dead (``is_disconnect``).
+
+    Its pool keeps up to ``pool_size`` connections and opens no more: a burst of statements
+    waits a moment for one (each holds it for one round trip) rather than opening connections
+    that the pool would close again at once (opening one costs milliseconds of CPU, TLS
+    negotiation included, on the event loop that answers the requests)."""
+    parsed = async_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("autocommit engines are for PostgreSQL (SQLite statements go through the main engine)")
+    return create_async_engine(parsed, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=0)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` is a statement that found its pooled connection dead (the pool drops it)."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on ``engine`` whose objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)

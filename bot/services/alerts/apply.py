@@ -20,6 +20,7 @@ events after it. The outbox is kicked after the commit without waiting.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -105,6 +106,7 @@ class Applier:
         return 1
 
     async def _apply(self, limit: int) -> int:
+        started = time.perf_counter()
         snap = await self.snapshots()  # before the transaction: on SQLite a second connection would wait for it
         done: list[tuple[int, str, int | None]] = []
         follow: Follow | None = None
@@ -135,6 +137,8 @@ class Applier:
             await self._follow_incident(*follow)
         if kick_at is not None:
             self.kick(kick_at)
+        if done:
+            log.debug("applied %d alert events in %.1f ms", len(done), (time.perf_counter() - started) * 1000)
         return len(done)
 
     async def _triggers(self, session: Any, snap: Snapshot, batch: list[inbox.Queued]) -> list[Done]:

@@ -1,12 +1,17 @@
-"""The applier's loop of one process: ``wake()`` after each accept; one task runs ``step`` (one
-batch of queued events, one transaction) until a step finds nothing queued. Wakes while it runs
-coalesce: the task takes one more step instead of starting another, so at a few events a second
-each is applied on its own at once and at hundreds a second one transaction carries many.
+"""The intake's two batchings, each with no added wait: alone, an event goes at once.
 
-Between steps the task yields to the event loop, so the answers to new events (the accepts) are
-never held up by more than one step. A step that raises is logged and ends the task; the next
-wake or the minute tick (``bot.services.alerts.apply_queued``) tries again, and nothing queued is
-lost meanwhile.
+- ``GroupInsert``: concurrent accepts share INSERTs. At most ``in_flight`` are in flight; the
+  events that arrive meanwhile go together in the next one (one multi-row INSERT, one commit), so
+  a burst (after a pause of the event loop, say) costs a few statements, not one per event and a
+  queue for connections. A statement that fails for several requests is retried for each alone.
+- ``Drainer``: the applier's loop of one process. ``wake()`` after each accept; one task runs
+  ``step`` (one batch of queued events, one transaction) until a step finds nothing queued.
+  Wakes while it runs coalesce: the task takes one more step instead of starting another, so at a
+  few events a second each is applied on its own at once and at hundreds a second one
+  transaction carries many. Between steps the task yields to the event loop, so the answers to
+  new events are never held up by more than one step. A step that raises is logged and ends the
+  task; the next wake or the minute tick (``bot.services.alerts.apply_queued``) tries again, and
+  nothing queued is lost meanwhile.
 """
 
 from __future__ import annotations
@@ -19,6 +24,65 @@ from typing import Any
 log = logging.getLogger("bot.alerts")
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
+
+
+Rows = list[dict[str, Any]]
+
+
+class GroupInsert:
+    """``await group(rows)``: ``insert(rows)``'s ids, the rows inserted with whatever else came meanwhile."""
+
+    def __init__(self, insert: Callable[[Rows], Awaitable[list[int]]], in_flight: int = 2,
+                 max_rows: int = 500) -> None:
+        self.insert = insert
+        self.in_flight = in_flight
+        self.max_rows = max_rows
+        self._queue: list[tuple[Rows, asyncio.Future[list[int]]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, rows: Rows) -> list[int]:
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, future))
+        if len(self._tasks) < self.in_flight:
+            task = asyncio.get_running_loop().create_task(self._drain(), name="alerts:accept")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # shielded: a request that goes away does not cancel the statement of the others
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch: list[tuple[Rows, asyncio.Future[list[int]]]] = []
+            count = 0
+            while self._queue and (not batch or count + len(self._queue[0][0]) <= self.max_rows):
+                item = self._queue.pop(0)
+                batch.append(item)
+                count += len(item[0])
+            try:
+                ids = await self.insert([row for rows, _ in batch for row in rows])
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    continue
+                for rows, future in batch:  # one request's bad row fails that request only
+                    try:
+                        _settle(future, await self.insert(rows))
+                    except Exception as alone:
+                        _settle(future, alone)
+                continue
+            start = 0
+            for rows, future in batch:
+                _settle(future, ids[start : start + len(rows)])
+                start += len(rows)
+
+
+def _settle(future: asyncio.Future[list[int]], result: list[int] | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
 
 
 class Drainer:

@@ -1,7 +1,8 @@
 """Alert events in: accept durably, then apply.
 
 ``Intake.accept`` stores the events as they came, ``queued``, with one INSERT committed in a
-transaction of its own (``bot.storage.alert_inbox.accept``), and wakes this process's applier:
+transaction of its own (``bot.storage.alert_inbox.accept``; concurrent accepts share one,
+``GroupInsert``), and wakes this process's applier:
 an answer of 202 means the event is stored and will be applied, even if this process dies the
 next instant (another process's applier, or the minute tick's ``apply_queued``, applies it).
 The applier (``bot.services.alerts.apply``) takes the queued events in arrival order, a batch per
@@ -23,7 +24,7 @@ from typing import Any
 
 from bot.core.alerts import Action
 from bot.services.alerts.apply import Applier
-from bot.services.alerts.batch import Drainer
+from bot.services.alerts.batch import Drainer, GroupInsert
 from bot.services.incidents import outbox
 from bot.services.incidents.deps import Deps, SnapshotSource, snapshot_source
 from bot.storage import alert_inbox as inbox
@@ -104,6 +105,8 @@ class Intake:
         background = getattr(deps, "background", None)
         spawn = None if background is None else lambda coro: background.spawn(coro, name="alerts:apply")
         self.loop = Drainer(self.applier.step, spawn)
+        self.inserts = GroupInsert(lambda rows: inbox.accept(deps.db, rows))
+        self.wait = APPLY_WAIT  # how long ``receive`` waits for outcomes, unless told
 
     async def accept(self, integration_id: int | None, pipeline: str, events: list[AlertEvent],
                      now: datetime) -> list[int]:
@@ -111,25 +114,25 @@ class Intake:
         queued (committed when this returns), and wake the applier; their ids."""
         if not events:
             return []
-        ids = await inbox.accept(self.deps.db.engine, [_row(integration_id, pipeline, e, now) for e in events])
+        ids = await self.inserts([_row(integration_id, pipeline, e, now) for e in events])
         self.loop.wake()
         return ids
 
     async def receive(self, integration_id: int | None, pipeline: str, event: AlertEvent, now: datetime,
-                      wait: float = APPLY_WAIT) -> Received:
+                      wait: float | None = None) -> Received:
         """Accept one event and wait (at most ``wait`` seconds) for what it did."""
         (got,) = await self.receive_all(integration_id, pipeline, [event], now, wait)
         return got
 
     async def receive_all(self, integration_id: int | None, pipeline: str, events: list[AlertEvent],
-                          now: datetime, wait: float = APPLY_WAIT) -> list[Received]:
+                          now: datetime, wait: float | None = None) -> list[Received]:
         """Accept events and wait (at most ``wait`` seconds) for what they did (``queued``: not
         applied yet when the wait ended; applied moments later all the same)."""
         ids = await self.accept(integration_id, pipeline, events, now)
-        found = await self.outcomes(ids, wait)
+        found = await self.outcomes(ids, self.wait if wait is None else wait)
         return [Received(e.dedup_key, o.outcome, o.incident_id, o.alert_id) for e, o in zip(events, found, strict=True)]
 
-    async def outcomes(self, ids: list[int], wait: float = APPLY_WAIT) -> list[inbox.Outcome]:
+    async def outcomes(self, ids: list[int], wait: float) -> list[inbox.Outcome]:
         """The outcomes of events ``ids`` once applied (by this process or another), or as they
         are after ``wait`` seconds."""
         clock = asyncio.get_running_loop().time
