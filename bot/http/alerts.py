@@ -145,8 +145,6 @@ def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
             await routes.snapshots()
         except Exception:  # the database may be down at start: the first event loads it then
             log.warning("alert intake: the snapshot could not be loaded at start; loading it on the first event")
-            return
-        routes.intake.loop.wake()  # events a stopped process accepted and did not apply
 
     async def close(_app: web.Application) -> None:  # what the applier is doing finishes first (bounded)
         try:

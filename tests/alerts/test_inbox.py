@@ -74,10 +74,11 @@ async def test_a_new_process_applies_what_a_dead_one_accepted(dead_bot: Bot, db:
     for dedup in ("a", "b"):
         assert (await dead_bot.post("/v2/enqueue", pd(key, dedup=dedup)))[0] == 202
     async for fresh in make_bot(db, settings, fake_slack, keys=dead_bot.keys, clock=dead_bot.clock):
-        await fresh.settle()  # its start wakes its applier
+        assert (await fresh.post("/v2/enqueue", pd(key, dedup="c")))[0] == 202  # wakes its applier
+        await fresh.settle()
         (inc,) = await svc.incidents(db)
-        assert inc["dedup_keys"] == ["a", "b"]
-        assert await events(fresh) == [("a", "opened"), ("b", "joined")]
+        assert inc["dedup_keys"] == ["a", "b", "c"]
+        assert await events(fresh) == [("a", "opened"), ("b", "joined"), ("c", "joined")]
 
 
 async def test_trigger_then_resolve_back_to_back_ends_resolved(alert_bot: Bot) -> None:

@@ -8,10 +8,11 @@
   ``step`` (one batch of queued events, one transaction) until a step finds nothing queued.
   Wakes while it runs coalesce: the task takes one more step instead of starting another, so at a
   few events a second each is applied on its own at once and at hundreds a second one
-  transaction carries many. Between steps the task yields to the event loop, so the answers to
-  new events are never held up by more than one step. A step that raises is logged and ends the
-  task; the next wake or the minute tick (``bot.services.alerts.apply_queued``) tries again, and
-  nothing queued is lost meanwhile.
+  transaction carries many. Between steps the task pauses (``pause``, a few milliseconds: what
+  arrives meanwhile gathers into the next step, fewer and larger transactions under load) and
+  yields to the event loop, so the answers to new events are never held up by more than one
+  step. A step that raises is logged and ends the task; the next wake or the minute tick
+  (``bot.services.alerts.apply_queued``) tries again, and nothing queued is lost meanwhile.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ def _settle(future: asyncio.Future[list[int]], result: list[int] | BaseException
 class Drainer:
     """Runs ``step`` (which returns how many events it applied) whenever woken, until it returns 0."""
 
-    def __init__(self, step: Callable[[], Awaitable[int]], spawn: Spawn | None = None) -> None:
+    def __init__(self, step: Callable[[], Awaitable[int]], spawn: Spawn | None = None, pause: float = 0.0) -> None:
         self.step = step
         self.spawn = spawn
+        self.pause = pause  # between two steps: the events of that moment gather into one step
         self.enabled = True  # False: woken, it does nothing (tests: a process that dies before applying)
         self._task: asyncio.Task[Any] | None = None
         self._again = False
@@ -116,7 +118,7 @@ class Drainer:
                 return
             if applied == 0 and not self._again:
                 return
-            await asyncio.sleep(0)  # the accepts waiting for the loop go first
+            await asyncio.sleep(self.pause)  # the accepts waiting for the loop go first
 
     async def idle(self) -> None:
         """Wait until the task has nothing left to apply (it ends)."""
