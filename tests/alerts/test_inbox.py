@@ -160,3 +160,26 @@ async def test_an_event_that_cannot_be_applied_is_marked_failed(dead_bot: Bot, m
     assert await events(dead_bot) == [("a", "opened"), ("p", "failed"), ("b", "joined")]
     assert any("could not be applied" in r.getMessage() and "cannot apply this one" in r.getMessage()
                for r in caplog.records)
+
+
+async def test_concurrent_accepts_share_statements_and_a_bad_row_fails_alone() -> None:
+    from bot.services.alerts.batch import GroupInsert
+
+    statements: list[list[int]] = []
+    counter = iter(range(1, 1000))
+
+    async def insert(rows: list[dict[str, Any]]) -> list[int]:
+        statements.append([r["n"] for r in rows])
+        await asyncio.sleep(0.01)
+        if any(r["n"] == 13 for r in rows):
+            raise ValueError("bad row")
+        return [next(counter) for _ in rows]
+
+    group = GroupInsert(insert, in_flight=1)
+    got = await asyncio.gather(*(group([{"n": n}]) for n in range(1, 6)), group([{"n": 13}]), group([{"n": 7}]),
+                               return_exceptions=True)
+    assert statements[0] == [1]  # alone, at once
+    assert statements[1] == [2, 3, 4, 5, 13, 7]  # the rest, together
+    assert statements[2:] == [[2], [3], [4], [5], [13], [7]]  # that failed: each alone
+    assert isinstance(got[5], ValueError)
+    assert [g for i, g in enumerate(got) if i != 5] == [[1], [2], [3], [4], [5], [6]]

@@ -31,50 +31,71 @@ Rows = list[dict[str, Any]]
 
 
 class GroupInsert:
-    """``await group(rows)``: ``insert(rows)``'s ids, the rows inserted with whatever else came meanwhile."""
+    """``await group(rows)``: ``insert(rows)``'s ids, the rows inserted with whatever else came meanwhile.
+
+    While fewer than ``in_flight`` statements are in flight, a caller inserts its rows itself (no
+    task, no future: the common case costs nothing more than the insert); otherwise its rows wait
+    in a queue that a task drains, many callers' rows a statement."""
 
     def __init__(self, insert: Callable[[Rows], Awaitable[list[int]]], in_flight: int = 2,
                  max_rows: int = 500) -> None:
         self.insert = insert
         self.in_flight = in_flight
         self.max_rows = max_rows
+        self._busy = 0  # statements in flight (callers' own and the drain task's)
         self._queue: list[tuple[Rows, asyncio.Future[list[int]]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, rows: Rows) -> list[int]:
+        if self._busy < self.in_flight and not self._queue:
+            self._busy += 1
+            try:
+                return await self.insert(rows)
+            finally:
+                self._busy -= 1
+                self._start()
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
         self._queue.append((rows, future))
-        if len(self._tasks) < self.in_flight:
-            task = asyncio.get_running_loop().create_task(self._drain(), name="alerts:accept")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._start()
         # shielded: a request that goes away does not cancel the statement of the others
         return await asyncio.shield(future)
 
+    def _start(self) -> None:
+        """A task drains the queue, when there is one, no task yet, and room for a statement."""
+        if self._queue and self._busy < self.in_flight and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._drain(), name="alerts:accept")
+
     async def _drain(self) -> None:
-        while self._queue:
-            batch: list[tuple[Rows, asyncio.Future[list[int]]]] = []
-            count = 0
-            while self._queue and (not batch or count + len(self._queue[0][0]) <= self.max_rows):
-                item = self._queue.pop(0)
-                batch.append(item)
-                count += len(item[0])
-            try:
-                ids = await self.insert([row for rows, _ in batch for row in rows])
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0][1], exc)
-                    continue
-                for rows, future in batch:  # one request's bad row fails that request only
-                    try:
-                        _settle(future, await self.insert(rows))
-                    except Exception as alone:
-                        _settle(future, alone)
-                continue
-            start = 0
-            for rows, future in batch:
-                _settle(future, ids[start : start + len(rows)])
-                start += len(rows)
+        self._busy += 1
+        try:
+            while self._queue:
+                await self._one_statement()
+        finally:
+            self._busy -= 1
+
+    async def _one_statement(self) -> None:
+        batch: list[tuple[Rows, asyncio.Future[list[int]]]] = []
+        count = 0
+        while self._queue and (not batch or count + len(self._queue[0][0]) <= self.max_rows):
+            item = self._queue.pop(0)
+            batch.append(item)
+            count += len(item[0])
+        try:
+            ids = await self.insert([row for rows, _ in batch for row in rows])
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            for rows, future in batch:  # one request's bad row fails that request only
+                try:
+                    _settle(future, await self.insert(rows))
+                except Exception as alone:
+                    _settle(future, alone)
+            return
+        start = 0
+        for rows, future in batch:
+            _settle(future, ids[start : start + len(rows)])
+            start += len(rows)
 
 
 def _settle(future: asyncio.Future[list[int]], result: list[int] | BaseException) -> None:
