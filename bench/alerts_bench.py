@@ -67,7 +67,7 @@ async def serve(kind: str, database_url: str, seed_path: str) -> None:
     from bot.config import Settings
     from bot.services import incidents as incident_service
     from bot.slack.deps import SlackDeps
-    from bot.slack.server import build_web_app
+    from bot.slack.server import build_web_app, freeze_heap
     from bot.storage.bootstrap import open_database
     from tests.support.fake_slack import FakeSlack
     from tests.support.fixtures import web_client_for
@@ -102,6 +102,7 @@ async def serve(kind: str, database_url: str, seed_path: str) -> None:
         web_app.router.add_post("/v2/enqueue", floor)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
+    freeze_heap()  # as run_slack does once the web app has started (and slack_bench, safety_bench)
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     print(runner.addresses[0][1], flush=True)
