@@ -33,7 +33,7 @@ from bot.storage.tables.alerts import QUEUED
 log = logging.getLogger("bot.alerts")
 
 APPLY_WAIT = 5.0  # seconds an answer that reports outcomes waits for them
-APPLY_PAUSE = 0.005  # seconds between two steps of the applier (under load: fewer, larger transactions)
+APPLY_PAUSE = 0.025  # seconds between two steps of the applier (under load: fewer, larger transactions)
 
 
 @dataclass(frozen=True, slots=True)
