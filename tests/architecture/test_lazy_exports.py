@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
+import bot.services.alerts as alerts
 import bot.services.deliveries as deliveries
 import bot.services.incidents as incidents
 
 
-@pytest.mark.parametrize("package", [incidents, deliveries])
+@pytest.mark.parametrize("package", [alerts, incidents, deliveries])
 def test_every_exported_name_resolves_to_its_modules_object(package: object) -> None:
     names = package.__all__  # type: ignore[attr-defined]
     assert set(names) == set(package._EXPORTS)  # type: ignore[attr-defined]
@@ -31,3 +32,10 @@ def test_reading_incidents_does_not_import_the_outbox() -> None:
             "'bot.services.deliveries', 'apprise', 'aiohttp'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "['bot.services.incidents.reads']", done.stdout
+
+
+def test_routing_keys_do_not_import_the_intake() -> None:
+    code = ("import sys; from bot.services.alerts import add, listed; "
+            "print(sorted(m for m in sys.modules if m.startswith(('bot.services.alerts.', 'bot.services.incidents'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "['bot.services.alerts.keys']", done.stdout

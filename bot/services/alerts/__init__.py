@@ -16,10 +16,34 @@ transports and jobs import this package.
 
 from __future__ import annotations
 
-from bot.services.alerts.freshness import Freshness, arrived, check, report
-from bot.services.alerts.intake import AlertEvent, Intake, Received, apply_queued
-from bot.services.alerts.keys import Integration, KeyCache, NewKey, add, listed, revoke
-from bot.services.alerts.reads import incidents
+from typing import TYPE_CHECKING
+
+from bot.lazy import exports
+
+if TYPE_CHECKING:  # what the names are; at run time each is imported when first used (bot.lazy)
+    from bot.services.alerts.freshness import Freshness, arrived, check, report
+    from bot.services.alerts.intake import AlertEvent, Intake, Received, apply_queued
+    from bot.services.alerts.keys import Integration, KeyCache, NewKey, add, listed, revoke
+    from bot.services.alerts.reads import incidents
+
+_EXPORTS = {
+    "AlertEvent": "intake",
+    "Freshness": "freshness",
+    "Intake": "intake",
+    "Integration": "keys",
+    "KeyCache": "keys",
+    "NewKey": "keys",
+    "Received": "intake",
+    "add": "keys",
+    "apply_queued": "intake",
+    "arrived": "freshness",
+    "check": "freshness",
+    "incidents": "reads",
+    "listed": "keys",
+    "report": "freshness",
+    "revoke": "keys",
+}
+__getattr__, __dir__ = exports(__name__, _EXPORTS)
 
 __all__ = [
     "AlertEvent",
