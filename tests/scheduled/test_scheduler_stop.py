@@ -53,6 +53,7 @@ def held(monkeypatch: pytest.MonkeyPatch) -> tuple[ScheduledJobs, HeldTicker, li
 
     monkeypatch.setattr(incidents, "run_periodic", run_periodic)
     monkeypatch.setattr(alerts, "check", run_periodic)
+    monkeypatch.setattr(alerts, "apply_queued", lambda d, *, snapshots=None: before_shift_dms(d, None))
     monkeypatch.setattr(changes, "before_shift_dms", before_shift_dms)
     monkeypatch.setattr(cover, "run_tick", lambda *a, **k: before_shift_dms(None, None))
     settings = Settings(_env_file=None, database_url="sqlite+aiosqlite:///unused.db")  # type: ignore[call-arg]
