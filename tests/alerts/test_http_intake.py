@@ -198,3 +198,21 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after(limited_bot: Bot) -
     assert int(answers[3][2]["Retry-After"]) >= 1
     other = await limited_bot.post("/v2/enqueue", pd(limited_bot.keys["profit"]))
     assert other[0] == 202  # per key
+
+
+async def test_an_incident_a_person_opened_stays_open_when_its_alerts_resolve(alert_bot: Bot) -> None:
+    from bot.services import incidents as incident_service
+
+    opened = await incident_service.open_incident(alert_bot.deps, "engagement", "Clickstream looks stale", False,
+                                                  "de1", alert_bot.clock())
+    key = alert_bot.keys["engagement"]
+    await alert_bot.post("/v2/enqueue", pd(key, dedup="lag"))
+    await alert_bot.settle()
+    (inc,) = await incidents(alert_bot)
+    assert (inc["id"], inc["source"], inc["dedup_keys"]) == (opened.incident.id, "slack", ["lag"])  # joined
+    await alert_bot.post("/v2/enqueue", pd(key, action="resolve", dedup="lag"))
+    await alert_bot.settle()
+    (inc,) = await incidents(alert_bot)
+    assert inc["state"] == "open"  # a person opened it: a person resolves it
+    thread = [p["text"] for p in alert_bot.posts(ENGAGE) if "thread_ts" in p]
+    assert any("The monitor resolved alert `lag`" in t for t in thread), thread
