@@ -5,9 +5,9 @@
 - ``GenericAlert``: ``POST /api/v1/alerts`` (``summary``, ``severity``, ``dedup_key``, ``action``,
   ``details``, ``links``).
 
-Limits are PagerDuty's: a dedup key of at most 255 characters, a summary of at most 1024. The
-text that is stored as text (keys, summaries, sources, Alertmanager's labels and annotations)
-may not hold a NUL character, which PostgreSQL's text cannot store (a 400 says where).
+Limits are PagerDuty's: a dedup key of at most 255 characters, a summary of at most 1024. Text
+no database can store (NUL, unpaired surrogates) is refused before these models see the body, by
+``bot.http.common.read_json`` (a 400 that says where).
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.core.alerts import Action
 from bot.services.alerts import AlertEvent
 
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
 SeverityIn = Literal["critical", "error", "warning", "info"]
 ActionIn = Literal["trigger", "acknowledge", "resolve"]
 DedupKey = Field(default=None, min_length=1, max_length=255)
@@ -52,8 +44,8 @@ class PdImage(_Open):
 
 
 class PdPayload(_Open):
-    summary: Text = Summary
-    source: Text = Field(min_length=1, max_length=255)
+    summary: str = Summary
+    source: str = Field(min_length=1, max_length=255)
     severity: SeverityIn
     timestamp: str | None = Field(default=None, max_length=64)
     component: str | None = Field(default=None, max_length=255)
@@ -65,7 +57,7 @@ class PdPayload(_Open):
 class PagerDutyEvent(_Open):
     routing_key: str = Field(min_length=1, max_length=256)
     event_action: ActionIn
-    dedup_key: Text | None = DedupKey
+    dedup_key: str | None = DedupKey
     payload: PdPayload | None = None
     links: list[PdLink] = Field(default_factory=list, max_length=50)
     images: list[PdImage] = Field(default_factory=list, max_length=50)
@@ -97,12 +89,12 @@ class PagerDutyEvent(_Open):
 
 class AmAlert(_Open):
     status: Literal["firing", "resolved"]
-    labels: dict[str, Text] = Field(default_factory=dict)
-    annotations: dict[str, Text] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: str | None = Field(default=None, max_length=64)
     endsAt: str | None = Field(default=None, max_length=64)
     generatorURL: str | None = Field(default=None, max_length=2048)
-    fingerprint: Text | None = Field(default=None, max_length=255)
+    fingerprint: str | None = Field(default=None, max_length=255)
 
     def event(self, external_url: str | None) -> AlertEvent:
         key = self.fingerprint or hashlib.sha256(json.dumps(self.labels, sort_keys=True).encode()).hexdigest()[:32]
@@ -153,11 +145,11 @@ class GenericLink(_Open):
 
 
 class GenericAlert(_Open):
-    summary: Text | None = Field(default=None, min_length=1, max_length=1024)
+    summary: str | None = Field(default=None, min_length=1, max_length=1024)
     severity: SeverityIn = "error"
-    dedup_key: Text | None = DedupKey
+    dedup_key: str | None = DedupKey
     action: ActionIn = "trigger"
-    source: Text | None = Field(default=None, max_length=255)
+    source: str | None = Field(default=None, max_length=255)
     details: Any = None
     links: list[GenericLink | str] = Field(default_factory=list, max_length=50)
 
