@@ -285,8 +285,9 @@ def delivered_line(d: Directory, page: Page) -> str:
 def page_message(d: Directory, tz: ZoneInfo, inc: Incident, page: Page) -> Message:
     """The DM to a paged person: what, where, why them, with an Acknowledge button."""
     name = pipeline_name(d, inc.pipeline)
-    severity = "CRITICAL " if inc.critical else ""
-    first = f":rotating_light: You are paged for a {severity}{name} incident: {escape(inc.summary[:SUMMARY_LIMIT])}"
+    what = f"{'CRITICAL ' if inc.critical else ''}{name}"
+    article = "an" if what[:1].lower() in "aeiou" else "a"  # "an Engagement incident", "a Profit incident"
+    first = f":rotating_light: You are paged for {article} {what} incident: {escape(inc.summary[:SUMMARY_LIMIT])}"
     where = f"<{inc.permalink}|Open the incident thread>" if inc.permalink else (
         f"in <#{inc.channel}>" if inc.channel else "")
     context = [f"Reported by {opener(inc)}", f"level {page.level} ({_page_role(d, page)})"]

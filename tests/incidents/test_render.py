@@ -150,6 +150,8 @@ def test_page_dm_has_the_link_and_an_acknowledge_button() -> None:
     assert message.text == ":rotating_light: You are paged for a Profit incident: Revenue totals don't match the filing"
     assert "<https://x.slack.com/archives/C1/p12|Open the incident thread>" in blocks
     assert "incident_ack:7" in blocks
+    engagement = render.page_message(d, TZ, replace(inc, pipeline="engagement"), inc.page)
+    assert engagement.text.startswith(":rotating_light: You are paged for an Engagement incident: ")
 
 
 def test_modal_prefilled_and_read_back() -> None:
