@@ -108,12 +108,21 @@ def _settle(future: asyncio.Future[list[int]], result: list[int] | BaseException
 
 
 class Drainer:
-    """Runs ``step`` (which returns how many events it applied) whenever woken, until it returns 0."""
+    """Runs ``step`` (which returns how much it did) whenever woken, until it returns 0 and was not
+    woken meanwhile. The applier's loop, and the intake's outbox kicks (whose step returns 0: one
+    run, and one more for the kicks that came during it).
 
-    def __init__(self, step: Callable[[], Awaitable[int]], spawn: Spawn | None = None, pause: float = 0.0) -> None:
+    A step that raises is logged with ``failure``; the task then ends, or, with
+    ``go_on_if_woken``, takes one more step if it was woken during the failed one."""
+
+    def __init__(self, step: Callable[[], Awaitable[int]], spawn: Spawn | None = None, pause: float = 0.0, *,
+                 failure: str = "applying queued alert events failed; the next event or the minute tick retries",
+                 go_on_if_woken: bool = False) -> None:
         self.step = step
         self.spawn = spawn
         self.pause = pause  # between two steps: the events of that moment gather into one step
+        self.failure = failure
+        self.go_on_if_woken = go_on_if_woken
         self.enabled = True  # False: woken, it does nothing (tests: a process that dies before applying)
         self._task: asyncio.Task[Any] | None = None
         self._again = False
@@ -135,8 +144,10 @@ class Drainer:
             try:
                 applied = await self.step()
             except Exception:
-                log.exception("applying queued alert events failed; the next event or the minute tick retries")
-                return
+                log.exception(self.failure)
+                if not (self.go_on_if_woken and self._again):
+                    return
+                applied = 0
             if applied == 0 and not self._again:
                 return
             await asyncio.sleep(self.pause)  # the accepts waiting for the loop go first

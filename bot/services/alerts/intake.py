@@ -61,38 +61,32 @@ class Received:
 
 
 class Kicker:
-    """Kicks the outbox after a commit, coalesced: while a kick runs, later ones just mark it to
-    run once more (a storm of new keys runs a few deliveries, not one per event)."""
+    """Kicks the outbox after a commit, coalesced (a ``Drainer`` whose step delivers once): while a
+    kick runs, later ones just mark it to run once more (a storm of new keys runs a few
+    deliveries, not one per event), at the instant of the kick that started it."""
 
     def __init__(self, deps: Deps, snapshots: SnapshotSource) -> None:
         self.deps = deps
         self.snapshots = snapshots
-        self._task: asyncio.Task[Any] | None = None
-        self._again = False
+        self._now: datetime | None = None
+        background = getattr(deps, "background", None)
+        spawn = None if background is None else lambda coro: background.spawn(coro, name="alerts:kick")
+        self._runs = Drainer(self._deliver, spawn, failure="delivering alert messages failed; the minute tick retries",
+                             go_on_if_woken=True)
 
     def kick(self, now: datetime) -> None:
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        background = getattr(self.deps, "background", None)
-        coro = self._run(now)
-        self._task = (background.spawn(coro, name="alerts:kick") if background is not None
-                      else asyncio.get_running_loop().create_task(coro))
+        if not self._runs.running:
+            self._now = now
+        self._runs.wake()
 
-    async def _run(self, now: datetime) -> None:
-        while True:
-            self._again = False
-            try:
-                await outbox.deliver(self.deps, await self.snapshots(), now)
-            except Exception:  # the minute tick retries; nothing is lost
-                log.exception("delivering alert messages failed; the minute tick retries")
-            if not self._again:
-                return
+    async def _deliver(self) -> int:
+        assert self._now is not None
+        await outbox.deliver(self.deps, await self.snapshots(), self._now)
+        return 0
 
     async def wait(self) -> None:
         """Wait for the kick in flight (tests, the CLI)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.wait({self._task})
+        await self._runs.idle()
 
 
 class Intake:
