@@ -137,6 +137,7 @@ async def test_alertmanager_reports_queued_when_the_wait_ends_first(dead_bot: Bo
     status, body, _ = await dead_bot.post("/api/v1/alertmanager", hook, key=dead_bot.keys["profit"])
     assert status == 202 and body["alerts"] == [{"dedup_key": "f1", "outcome": "queued"}]
     dead_bot.routes.intake.loop.enabled = True  # the process lives on: the next event wakes it
+    dead_bot.routes.intake.wait = 30.0  # its answer waits for both to be applied (0.2 s was too short under load)
     status, body, _ = await dead_bot.post("/api/v1/alertmanager", hook, key=dead_bot.keys["profit"])
     assert body["alerts"] == [{"dedup_key": "f1", "outcome": "added"}]
     assert await events(dead_bot) == [("f1", "opened"), ("f1", "added")]
