@@ -91,6 +91,10 @@ async def serve(kind: str, database_url: str, seed_path: str) -> None:
             from bot.http.alerts import ROUTES
 
             web_app[ROUTES].intake.kicker.kick = lambda _now: None  # type: ignore[method-assign]
+        if os.environ.get("ALERTS_BENCH_NO_APPLY"):  # diagnosis: the accept alone, nothing applied
+            from bot.http.alerts import ROUTES
+
+            web_app[ROUTES].intake.loop.enabled = False
     else:
         web_app = web.Application()
 

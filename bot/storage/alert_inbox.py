@@ -1,9 +1,10 @@
 """The alert intake's inbox: ``alert_events`` rows with outcome ``queued``.
 
-- ``accept``: store events as queued, one INSERT in a transaction of its own (PostgreSQL: on
-  ``Database.autocommit()``, the statement is the transaction, one round trip; SQLite:
-  ``BEGIN IMMEDIATE``, the insert, ``COMMIT``). Committed as every transaction is (no durability
-  trade-off): once it returns, the events survive the process;
+- ``accept``: store events as queued, one INSERT in a transaction of its own (PostgreSQL: on a
+  plain asyncpg connection of ``Database.driver_pool()``, the statement is the transaction, one
+  round trip, prepared once per connection; SQLite: ``BEGIN IMMEDIATE``, the insert, ``COMMIT``).
+  Committed as every transaction is (no durability trade-off): once it returns, the events
+  survive the process;
 - ``lock``: the first statement of an applier's transaction: appliers of every process take turns
   (PostgreSQL: an advisory transaction lock on a constant; SQLite: ``BEGIN IMMEDIATE`` already
   makes the transaction the only writer), so each queued event is applied once, in id order;
@@ -14,23 +15,48 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import String, bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.bootstrap import Database
-from bot.storage.db import is_disconnect
+from bot.storage.db import is_dead_connection
 from bot.storage.tables.alerts import QUEUED, AlertEventRow, AlertRow
 from bot.storage.tables.base import table_of
+from bot.storage.types import UTCDateTime
 
 EVENTS = table_of(AlertEventRow)
 ALERTS = table_of(AlertRow)
 INBOX_LOCK = 0x616C_6572_7473  # "alerts": one constant, the appliers' turn (pg_advisory_xact_lock)
 
 _ACCEPT = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+# PostgreSQL: the rows as one array a column, unnested in order (one prepared statement whatever
+# the number of rows); JSON values go as text, as SQLAlchemy's JSON type writes them (None: 'null')
+_PG_COLUMNS = ("integration_id", "pipeline", "action", "dedup_key", "severity", "summary", "source", "details",
+               "links", "outcome", "at")
+_AT = UTCDateTime()
+
+
+@functools.lru_cache(maxsize=4)
+def _accept_pg(dialect: Dialect) -> str:
+    """The INSERT of ``accept`` on PostgreSQL, its columns' types as ``dialect`` names them."""
+
+    def array_of(column_type: Any) -> str:
+        # text for every string type: a cast to varchar(n) would cut a longer value short,
+        # where the column's own type refuses it
+        return "TEXT[]" if isinstance(column_type, String) else f"{column_type.compile(dialect=dialect)}[]"
+
+    return (f"INSERT INTO {EVENTS.name} ({', '.join(_PG_COLUMNS)}) SELECT {', '.join(_PG_COLUMNS)} FROM unnest("
+            + ", ".join(f"${n}::{array_of(EVENTS.c[c].type)}" for n, c in enumerate(_PG_COLUMNS, 1))
+            + f") WITH ORDINALITY AS e({', '.join(_PG_COLUMNS)}, n) ORDER BY n RETURNING id")
+
+
 _QUEUED_COLUMNS = (EVENTS.c.id, EVENTS.c.integration_id, EVENTS.c.pipeline, EVENTS.c.action, EVENTS.c.dedup_key,
                    EVENTS.c.severity, EVENTS.c.summary, EVENTS.c.source, EVENTS.c.details, EVENTS.c.links,
                    EVENTS.c.at)
@@ -75,17 +101,24 @@ def event_row(integration_id: int | None, pipeline: str, action: str, dedup_key:
 
 async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
     """Store ``rows`` (``event_row``) as queued, committed before this returns; their ids, in order."""
-    # Core, the compiled statement cached: the hot path of the intake
-    params: Any = rows if len(rows) > 1 else rows[0]
     if db.dialect != "postgresql":
         async with db.engine.begin() as conn:
-            return [int(i) for i in (await conn.execute(_ACCEPT, params)).scalars()]
+            return [int(i) for i in (await conn.execute(_ACCEPT, rows if len(rows) > 1 else rows[0])).scalars()]
+    # the hot path of the intake: straight on the driver, one statement for any number of rows
+    args = [[row[c] for row in rows] for c in _PG_COLUMNS]
+    args[_PG_COLUMNS.index("details")] = [json.dumps(row["details"]) for row in rows]
+    args[_PG_COLUMNS.index("links")] = [json.dumps(row["links"]) for row in rows]
+    dialect = db.engine.dialect
+    args[_PG_COLUMNS.index("at")] = [_AT.process_bind_param(row["at"], dialect) for row in rows]  # aware, UTC
     for attempt in (1, 2):
         try:
-            async with db.autocommit().connect() as conn:
-                return [int(i) for i in (await conn.execute(_ACCEPT, params)).scalars()]
+            pool = await db.driver_pool()
+            async with pool.acquire() as conn:
+                found = await conn.fetch(_accept_pg(dialect), *args)
+            # ids are drawn from the sequence in the order the rows are inserted (their order here)
+            return sorted(int(r[0]) for r in found)
         except Exception as exc:  # a pooled connection dead since the server restarted: once more
-            if attempt == 2 or not is_disconnect(exc):
+            if attempt == 2 or not is_dead_connection(exc):
                 raise
     raise AssertionError("unreachable")
 
