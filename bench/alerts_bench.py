@@ -13,7 +13,9 @@ before it), over ``--keys`` distinct dedup keys (1,000) on ``--pipelines`` pipel
   its post, first thread line and page; one line per key; at most one edit per key per 30 s.
 
 Targets: p99 under 50 ms; p50 within 3x of the floor. Each server runs in a process of its own,
-with its own fake Slack; the client runs here.
+the fake Slack in one more (Slack's work is not the bot's); the client runs here. ``--applier``
+chooses where the bot applies events (the ``alert_applier`` setting: a child process by default
+on PostgreSQL).
 
     .venv/bin/python bench/alerts_bench.py [--seconds 30] [--rate 500] [--keys 1000] [--pipelines 20]
 """
@@ -58,33 +60,48 @@ def seed_text(pipelines: int) -> str:
 # --- the servers (run in child processes) --------------------------------------------------------
 
 
-async def serve(kind: str, database_url: str, seed_path: str) -> None:
-    """Serve ``kind`` (bot | floor) on 127.0.0.1; print the port; on SIGTERM print the fake
-    Slack's counts as JSON and stop."""
+async def serve_slack(seed_path: str) -> None:
+    """The fake Slack workspace, in a process of its own (as Slack is elsewhere: its work is not
+    the bot's): print its URL; on SIGTERM print its counts as JSON and stop."""
+    import yaml
+
+    from tests.support.fake_slack import FakeSlack
+
+    slack = await FakeSlack().start()
+    for p in yaml.safe_load(await asyncio.to_thread(Path(seed_path).read_text))["pipelines"]:
+        slack.add_channel(name=p["channel"].lstrip("#"))
+    print(slack.api_url, flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    posts = slack.calls_to("chat.postMessage", ok_only=True)
+    print(json.dumps({"posts": len(posts), "updates": len(slack.calls_to("chat.update", ok_only=True))}), flush=True)
+    await slack.stop()
+
+
+async def serve(kind: str, database_url: str, seed_path: str, slack_url: str) -> None:
+    """Serve ``kind`` (bot | floor) on 127.0.0.1 (Slack at ``slack_url``); print the port; on
+    SIGTERM stop."""
     from aiohttp import web
 
     from bot.clock import system_clock
     from bot.config import Settings
     from bot.services import incidents as incident_service
+    from bot.slack.client import make_client
     from bot.slack.deps import SlackDeps
     from bot.slack.server import build_web_app, freeze_heap
     from bot.storage.bootstrap import open_database
-    from tests.support.fake_slack import FakeSlack
-    from tests.support.fixtures import web_client_for
 
     if os.environ.get("ALERTS_BENCH_DEBUG"):
         import logging
 
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
         logging.getLogger("bot.alerts").setLevel(logging.DEBUG)
-    slack = await FakeSlack().start()
-    import yaml
-
-    for p in yaml.safe_load(await asyncio.to_thread(Path(seed_path).read_text))["pipelines"]:
-        slack.add_channel(name=p["channel"].lstrip("#"))
-    settings = Settings(_env_file=None, database_url=database_url, seed_path=Path(seed_path))  # type: ignore[call-arg]
+    # the bot's Slack client (and its applier child's, alert_applier: process) aims at the fake one
+    settings = Settings(_env_file=None, database_url=database_url, seed_path=Path(seed_path),  # type: ignore[call-arg]
+                        slack_api_url=slack_url, SLACK_BOT_TOKEN="xoxb-test")
     db = await open_database(settings, say=lambda _line: None)
-    deps = SlackDeps(settings=settings, db=db, client=web_client_for(slack, retries=False), clock=system_clock)
+    deps = SlackDeps(settings=settings, db=db, client=make_client(settings), clock=system_clock)
     if kind == "bot":
         web_app = build_web_app(deps, None)
         if os.environ.get("ALERTS_BENCH_NO_OUTBOX"):  # diagnosis: the intake alone, nothing sent to Slack
@@ -124,27 +141,23 @@ async def serve(kind: str, database_url: str, seed_path: str) -> None:
     await stop.wait()
     if ticker is not None:
         await ticker
-    await deps.background.drain(5.0)
-    posts = slack.calls_to("chat.postMessage", ok_only=True)
-    counts = {"posts": len(posts), "updates": len(slack.calls_to("chat.update", ok_only=True))}
-    print(json.dumps(counts), flush=True)
     await runner.cleanup()
+    await deps.background.drain(5.0)
     await db.close()
-    await slack.stop()
 
 
 class Server:
-    def __init__(self, kind: str, database_url: str, seed_path: str) -> None:
+    def __init__(self, kind: str, database_url: str, seed_path: str, slack_url: str = "") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--database-url", database_url, "--seed", seed_path],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            [sys.executable, __file__, "--serve", kind, "--database-url", database_url, "--seed", seed_path,
+             "--slack-url", slack_url], stdout=subprocess.PIPE, text=True, cwd=ROOT,
         )
         assert self.process.stdout is not None
-        port = self.process.stdout.readline().strip()
-        if not port.isdigit():
+        first = self.process.stdout.readline().strip()
+        if not (first.isdigit() or first.startswith("http")):
             self.process.kill()
             raise RuntimeError(f"{kind} server did not start")
-        self.url = f"http://127.0.0.1:{port}/v2/enqueue"
+        self.url = first if kind == "slack" else f"http://127.0.0.1:{first}/v2/enqueue"
 
     def stop(self) -> dict[str, Any]:
         self.process.send_signal(signal.SIGTERM)
@@ -256,18 +269,23 @@ def run(seconds: float, rate: float, keys: int, pipelines: int, sqlite: bool) ->
                                   "payload": {"summary": f"Load {i} failed", "source": "bench", "severity": "error",
                                               "custom_details": {"n": i}}}).encode() for i in range(keys)]
             print(f"{'sqlite' if sqlite else 'postgresql'}: {rate:.0f} PD triggers/s for {seconds:.0f} s, {keys} dedup "
-                  f"keys over {pipelines} pipelines; open loop; servers in their own processes", flush=True)
-            floor = Server("floor", url, seed_path)
+                  f"keys over {pipelines} pipelines; open loop; servers in their own processes; applier "
+                  f"{os.environ.get('ONCALL_ALERT_APPLIER', 'auto')}", flush=True)
+            fake_slack = Server("slack", url, seed_path)
             try:
-                f_lat, f_sent, f_status = asyncio.run(load(floor.url, rate, min(seconds, 10.0), events))
+                floor = Server("floor", url, seed_path, fake_slack.url)
+                try:
+                    f_lat, f_sent, f_status = asyncio.run(load(floor.url, rate, min(seconds, 10.0), events))
+                finally:
+                    floor.stop()
+                bot = Server("bot", url, seed_path, fake_slack.url)
+                try:
+                    b_lat, b_sent, b_status = asyncio.run(load(bot.url, rate, seconds, events))
+                    time.sleep(1.0)
+                finally:
+                    bot.stop()
             finally:
-                floor.stop()
-            bot = Server("bot", url, seed_path)
-            try:
-                b_lat, b_sent, b_status = asyncio.run(load(bot.url, rate, seconds, events))
-                time.sleep(1.0)
-            finally:
-                slack = bot.stop()
+                slack = fake_slack.stop()
             n_events, n_incidents, owed = asyncio.run(stored(url))
         finally:
             if not sqlite and url is not None:
@@ -302,12 +320,20 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=1000)
     parser.add_argument("--pipelines", type=int, default=20)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
-    parser.add_argument("--serve", choices=["bot", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--applier", choices=["auto", "process", "inline"],
+                        help="where the bot applies events (ONCALL_ALERT_APPLIER; default: the setting's own)")
+    parser.add_argument("--serve", choices=["bot", "floor", "slack"], help=argparse.SUPPRESS)
+    parser.add_argument("--slack-url", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.applier:
+        os.environ["ONCALL_ALERT_APPLIER"] = args.applier  # the server processes inherit it
+    if args.serve == "slack":
+        asyncio.run(serve_slack(args.seed))
+        return
     if args.serve:
-        asyncio.run(serve(args.serve, args.database_url, args.seed))
+        asyncio.run(serve(args.serve, args.database_url, args.seed, args.slack_url))
         return
     sys.exit(run(args.seconds, args.rate, args.keys, args.pipelines, args.sqlite))
 

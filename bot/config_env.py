@@ -41,6 +41,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "refused_delay_seconds": ("ONCALL_REFUSED_DELAY_SECONDS", "float"),
     "alert_rate_per_second": ("ONCALL_ALERT_RATE_PER_SECOND", "float"),
     "alert_burst": ("ONCALL_ALERT_BURST", "int"),
+    "alert_applier": ("ONCALL_ALERT_APPLIER", "str"),
     "shift_notice_hours": ("ONCALL_SHIFT_NOTICE_HOURS", "int"),
     "clock_start": ("ONCALL_CLOCK_START", "instant"),
     "slack_bot_token": ("SLACK_BOT_TOKEN", "secret"),

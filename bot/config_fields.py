@@ -4,6 +4,7 @@ from the environment with pydantic-settings; ``bot.config_env`` reads the same w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
@@ -32,6 +33,10 @@ class SettingsFields(BaseModel):
     refused_delay_seconds: float = 0.2
     alert_rate_per_second: float = 50.0  # events a routing key may send per second (then 429)
     alert_burst: int = 500  # ... in bursts of at most this many
+    # Where accepted alert events are applied: "process" (a child process of the bot's own, so a
+    # storm's applying never holds up the next 202), "inline" (in the bot's event loop), or
+    # "auto" (process on PostgreSQL, inline on SQLite, whose single writer gains nothing from it)
+    alert_applier: Literal["auto", "process", "inline"] = "auto"
     shift_notice_hours: int = 24  # the DM before an on-call slot starts comes this many hours ahead
     # For tests: ONCALL_CLOCK_START=2026-12-01T08:00:00Z makes the bot's clock start at that instant
     # (with its zone) and advance with real time, whatever the date on the machine.

@@ -44,6 +44,9 @@ os.environ.setdefault("ONCALL_SLACK_CHANNEL_INTERVAL", "0.01")
 # The 0.2 s answer to a refused (401) Slack request, a tarpit for junk senders, would add up over
 # the hundreds of refusals the security tests send; tests of the tarpit set it themselves.
 os.environ.setdefault("ONCALL_REFUSED_DELAY_SECONDS", "0")
+# Alert events are applied in the test's own process (tests wait for and inspect that applier, or
+# switch it off); tests/alerts/test_applier_process.py runs the child-process applier itself.
+os.environ.setdefault("ONCALL_ALERT_APPLIER", "inline")
 SEED_PATH = ROOT / "data" / "seed.yaml"
 
 # Tests talk to 127.0.0.1 only; slack_sdk and aiohttp honour proxy variables but not NO_PROXY.

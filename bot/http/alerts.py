@@ -29,6 +29,7 @@ from bot.http.common import BadRequest, RateLimit, answer, bearer, invalid, loca
 from bot.http.events import AlertmanagerWebhook, GenericAlert, PagerDutyEvent
 from bot.services import alerts as svc
 from bot.services.alerts import AlertEvent, Intake, Integration, KeyCache
+from bot.services.alerts.child import ApplierProcess, child_environment
 from bot.services.cache import SnapshotCache
 from bot.services.incidents import snapshot_source
 
@@ -67,7 +68,7 @@ class AlertRoutes:
                               float(getattr(settings, "alert_burst", 500)))
         self.cache = SnapshotCache(deps.db, tuple(getattr(settings, "admin_ids", ())), max_staleness=2.0)
         self.snapshots = snapshot_source(deps, self.cache)
-        self.intake = Intake(deps, self.snapshots)
+        self.intake = Intake(deps, self.snapshots, applier_loop(deps, self.clock))
 
     async def _key(self, key: str | None, *, pd: bool = False) -> Integration:
         found = await self.keys.check(key) if key else None
@@ -130,6 +131,18 @@ class AlertRoutes:
                             "at": now.astimezone(UTC).isoformat(), "resolved_incidents": resolved})
 
 
+def applier_loop(deps: Any, clock: Callable[[], datetime]) -> ApplierProcess | None:
+    """The applier of this process's accepts per ``settings.alert_applier``: a child process
+    (``process``; ``auto`` on PostgreSQL), or None (``inline``; ``auto`` on SQLite): the intake's
+    own loop in this process."""
+    mode = getattr(deps.settings, "alert_applier", "inline")
+    if mode == "auto":
+        mode = "process" if deps.db.dialect == "postgresql" else "inline"
+    if mode != "process":
+        return None
+    return ApplierProcess(child_environment(deps.settings, clock))
+
+
 def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
     """Register the intake routes on ``web_app``; the routes' state (for tests)."""
     routes = AlertRoutes(deps)
@@ -151,6 +164,7 @@ def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
             await asyncio.wait_for(routes.intake.applied(), 5.0)
         except TimeoutError:  # still queued: the next applier (or the minute tick) applies it
             log.warning("alert intake: stopping with events not applied yet; they stay queued")
+        await routes.intake.close()
         await routes.cache.close()  # the connection its probe keeps
 
     web_app.on_startup.append(warm)

@@ -111,15 +111,17 @@ async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
     dialect = db.engine.dialect
     args[_PG_COLUMNS.index("at")] = [_AT.process_bind_param(row["at"], dialect) for row in rows]  # aware, UTC
     for attempt in (1, 2):
-        try:
-            pool = await db.driver_pool()
-            async with pool.acquire() as conn:
+        pool = await db.driver_pool()
+        async with pool.acquire() as conn:
+            try:
                 found = await conn.fetch(_accept_pg(dialect), *args)
-            # ids are drawn from the sequence in the order the rows are inserted (their order here)
-            return sorted(int(r[0]) for r in found)
-        except Exception as exc:  # a pooled connection dead since the server restarted: once more
-            if attempt == 2 or not is_dead_connection(exc):
-                raise
+            except Exception as exc:  # a pooled connection dead since the server ended it: once more
+                if attempt == 2 or not is_dead_connection(exc, conn):
+                    raise
+                conn.terminate()  # not back into the pool: the pool opens a new one
+                continue
+        # ids are drawn from the sequence in the order the rows are inserted (their order here)
+        return sorted(int(r[0]) for r in found)
     raise AssertionError("unreachable")
 
 

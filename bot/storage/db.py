@@ -130,20 +130,19 @@ async def _nothing_to_reset(_conn: Any) -> None:
     back)."""
 
 
-def is_dead_connection(error: BaseException) -> bool:
-    """Whether ``error`` is a statement on a driver connection that had died (the server
-    restarted, the network dropped it): worth one retry on a fresh connection."""
+def is_dead_connection(error: BaseException, connection: Any = None) -> bool:
+    """Whether ``error``, raised by a statement on the driver ``connection`` (asyncpg), means
+    the connection had died (the server restarted or ended it, the network dropped it): worth
+    one retry on a fresh connection. A connection that the server ended while it sat in a pool
+    can fail its next statement with asyncpg's ``InternalClientError`` ("cannot switch to
+    state ...") before it knows it is closed."""
     import asyncpg
+    from asyncpg.exceptions import AdminShutdownError, CrashShutdownError
 
-    return isinstance(error, asyncpg.ConnectionDoesNotExistError | asyncpg.PostgresConnectionError
-                      | ConnectionResetError)
-
-
-def is_disconnect(error: BaseException) -> bool:
-    """Whether ``error`` is a statement that found its pooled connection dead (the pool drops it)."""
-    from sqlalchemy.exc import DBAPIError
-
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    if connection is not None and connection.is_closed():
+        return True
+    return isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.InternalClientError
+                      | AdminShutdownError | CrashShutdownError | ConnectionError)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.alerts import Action
 from bot.services.alerts.apply import Applier
@@ -89,17 +89,29 @@ class Kicker:
         await self._runs.idle()
 
 
-class Intake:
-    """The intake of one process: accepts events, and applies queued ones (its own and any other's)."""
+class ApplyLoop(Protocol):
+    """What applies the queued events when woken: a ``Drainer`` in this process, or an
+    ``ApplierProcess`` (``bot.services.alerts.child``)."""
 
-    def __init__(self, deps: Deps, snapshots: SnapshotSource | None = None) -> None:
+    enabled: bool
+
+    def wake(self) -> None: ...
+
+    async def idle(self) -> None: ...
+
+
+class Intake:
+    """The intake of one process: accepts events, and applies queued ones (its own and any
+    other's), in this process or, given ``loop``, elsewhere."""
+
+    def __init__(self, deps: Deps, snapshots: SnapshotSource | None = None, loop: ApplyLoop | None = None) -> None:
         self.deps = deps
         self.snapshots = snapshots or snapshot_source(deps)
         self.kicker = Kicker(deps, self.snapshots)
         self.applier = Applier(deps, self.snapshots, lambda at: self.kicker.kick(at))
         background = getattr(deps, "background", None)
         spawn = None if background is None else lambda coro: background.spawn(coro, name="alerts:apply")
-        self.loop = Drainer(self.applier.step, spawn, pause=APPLY_PAUSE)
+        self.loop: ApplyLoop = loop or Drainer(self.applier.step, spawn, pause=APPLY_PAUSE)
         self.inserts = GroupInsert(lambda rows: inbox.accept(deps.db, rows))
         self.wait = APPLY_WAIT  # how long ``receive`` waits for outcomes, unless told
 
@@ -148,6 +160,13 @@ class Intake:
     async def applied(self) -> None:
         """Wait until this process's applier has applied everything it was woken for."""
         await self.loop.idle()
+
+    async def close(self) -> None:
+        """Stop the applier when it runs elsewhere (a child process); the in-process one ends
+        with its last pass."""
+        close = getattr(self.loop, "close", None)
+        if close is not None:
+            await close()
 
     async def drain(self) -> int:
         """Apply everything queued now, whoever accepted it (the minute tick; a new process);
