@@ -5,9 +5,9 @@
   round trip, prepared once per connection; SQLite: ``BEGIN IMMEDIATE``, the insert, ``COMMIT``).
   Committed as every transaction is (no durability trade-off): once it returns, the events
   survive the process;
-- ``lock``: the first statement of an applier's transaction: appliers of every process take turns
-  (PostgreSQL: an advisory transaction lock on a constant; SQLite: ``BEGIN IMMEDIATE`` already
-  makes the transaction the only writer), so each queued event is applied once, in id order;
+- ``turn``: appliers of every process take turns (PostgreSQL: a session advisory lock on a
+  constant, held for a whole step; SQLite: ``BEGIN IMMEDIATE`` already makes each transaction the
+  only writer), so each queued event is applied once, in id order;
 - ``queued``: the oldest queued events (the partial index ``ix_alert_events_queued``);
 - ``set_outcomes``: what each applied event did, in the applier's transaction;
 - ``outcomes``: an event's outcome, alert and that alert's incident (for the answers that wait).
@@ -15,13 +15,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, select, text, update
+from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +35,7 @@ from bot.storage.types import UTCDateTime
 
 EVENTS = table_of(AlertEventRow)
 ALERTS = table_of(AlertRow)
-INBOX_LOCK = 0x616C_6572_7473  # "alerts": one constant, the appliers' turn (pg_advisory_xact_lock)
+INBOX_LOCK = 0x616C_6572_7473  # "alerts": one constant, the appliers' turn (pg_advisory_lock)
 
 _ACCEPT = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
 # PostgreSQL: the rows as one array a column, unnested in order (one prepared statement whatever
@@ -125,10 +127,28 @@ async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
     raise AssertionError("unreachable")
 
 
-async def lock(session: AsyncSession) -> None:
-    """Take the appliers' turn until the transaction ends (first in the transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(f"SELECT pg_advisory_xact_lock({INBOX_LOCK})"))
+@contextlib.asynccontextmanager
+async def turn(db: Database) -> AsyncIterator[None]:
+    """The appliers' turn: one applier at a time across processes, held for a whole step (its
+    transaction and what follows the commit: an incident following its alerts), so that no other
+    applier applies a later event in between. PostgreSQL: a session advisory lock on a connection
+    of the driver pool, unlocked at the end (a connection whose unlock did not happen is closed,
+    which releases it: it never goes back to the pool holding the turn). SQLite: each applier
+    transaction is the only writer already (``BEGIN IMMEDIATE``); what follows its commit is not
+    covered (one SQLite bot process at a time is the supported deployment)."""
+    if db.dialect != "postgresql":
+        yield
+        return
+    pool = await db.driver_pool()
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", INBOX_LOCK)
+        unlocked = False
+        try:
+            yield
+            unlocked = bool(await conn.fetchval("SELECT pg_advisory_unlock($1)", INBOX_LOCK))
+        finally:
+            if not unlocked:
+                conn.terminate()
 
 
 async def queued(session: AsyncSession, limit: int) -> list[Queued]:

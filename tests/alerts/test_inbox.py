@@ -184,3 +184,37 @@ async def test_concurrent_accepts_share_statements_and_a_bad_row_fails_alone() -
     assert statements[2:] == [[2], [3], [4], [5], [13], [7]]  # that failed: each alone
     assert isinstance(got[5], ValueError)
     assert [g for i, g in enumerate(got) if i != 5] == [[1], [2], [3], [4], [5], [6]]
+
+
+async def test_no_other_applier_runs_while_an_incident_follows_its_alerts(dead_bot: Bot,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The turn covers the follow after the commit: a second applier (another replica, the minute
+    tick) waits, so the trigger after the resolve cannot join the incident being resolved."""
+    if dead_bot.deps.db.dialect != "postgresql":
+        pytest.skip("SQLite: one bot process at a time (the turn is each transaction's own)")
+    key = dead_bot.keys["engagement"]
+    for action in ("trigger", "resolve"):
+        assert (await dead_bot.post("/v2/enqueue", pd(key, action=action, dedup="a")))[0] == 202
+    following, go_on = asyncio.Event(), asyncio.Event()
+    real = Applier._follow_incident
+
+    async def slow_follow(self: Applier, *args: Any) -> None:
+        following.set()
+        await go_on.wait()
+        await real(self, *args)
+
+    monkeypatch.setattr(Applier, "_follow_incident", slow_follow)
+    first = svc.Intake(dead_bot.deps, dead_bot.routes.snapshots)
+    one = asyncio.create_task(first.drain())
+    await asyncio.wait_for(following.wait(), 30)
+    assert (await dead_bot.post("/v2/enqueue", pd(key, dedup="b")))[0] == 202
+    other = svc.Intake(dead_bot.deps, dead_bot.routes.snapshots)
+    two = asyncio.create_task(other.drain())
+    await asyncio.sleep(0.5)
+    assert not two.done() and ("b", "queued") in await events(dead_bot)  # waiting for the turn
+    go_on.set()
+    assert await asyncio.wait_for(one, 30) + await asyncio.wait_for(two, 30) == 3
+    assert await events(dead_bot) == [("a", "opened"), ("a", "resolved"), ("b", "opened")]
+    newest, resolved = await svc.incidents(dead_bot.deps.db)
+    assert resolved["state"] == "resolved" and resolved["dedup_keys"] == ["a"]
+    assert newest["state"] == "open" and newest["dedup_keys"] == ["b"]

@@ -3,14 +3,16 @@ open or join an incident by the rules (``bot.core.alerts``) through the one path
 opened by (``bot.services.incidents.actions.open_in``: channel post, thread, the page of whoever
 is on call at the event's instant, after-hours rules), and owe the thread its messages.
 
-One transaction per step: the appliers' turn (``alert_inbox.lock``: one applier at a time across
-replicas, so every event is applied once and in arrival order), the oldest queued events, their
-effects, and their outcomes. A run of consecutive triggers is applied together: one upsert for
-all their alerts (concurrent triggers of one key land on one alert), for new keys the choice of
-their incident under a per-pipeline lock, the storm edits due, the thread lines. An acknowledge
-or resolve is applied on its own, in its place; one that changed an alert of an incident ends
-the step, so that the incident follows its alerts (``_follow_incident``, after the commit)
-before any later event is applied, as when each event was applied as it came.
+One step in the appliers' turn (``alert_inbox.turn``: one applier at a time across replicas and
+processes, so every event is applied once and in arrival order, and an incident follows its
+alerts before any other applier applies a later event): one transaction with the oldest queued
+events, their effects, and their outcomes; then, after its commit, what follows from it. A run
+of consecutive triggers is applied together: one upsert for all their alerts (concurrent
+triggers of one key land on one alert), for new keys the choice of their incident under a
+per-pipeline lock, the storm edits due, the thread lines. An acknowledge or resolve is applied on
+its own, in its place; one that changed an alert of an incident ends the step, so that the
+incident follows its alerts (``_follow_incident``, after the commit, still in the turn) before
+any later event is applied, as when each event was applied as it came.
 
 A step that fails is rolled back and its events are applied one by one; an event that fails
 alone (not the database being down) is marked ``failed`` and logged, so it cannot hold up the
@@ -64,7 +66,11 @@ class Applier:
         self._lines: dict[int, int] = {}  # alert id -> the delivery id of its thread line
 
     async def step(self) -> int:
-        """Apply the oldest queued events (a batch); how many (0: none was queued)."""
+        """Apply the oldest queued events (a batch), in the appliers' turn; how many (0: none was queued)."""
+        async with inbox.turn(self.deps.db):
+            return await self._step()
+
+    async def _step(self) -> int:
         try:
             return await self._apply(self.max_batch)
         except Exception as exc:
@@ -95,7 +101,6 @@ class Applier:
     async def _fail_first(self, exc: Exception) -> int:
         """Mark the oldest queued event ``failed`` (it failed alone)."""
         async with self.deps.db.sessions() as session, session.begin():
-            await inbox.lock(session)
             found = await inbox.queued(session, 1)
             if not found:
                 return 0
@@ -112,7 +117,6 @@ class Applier:
         follow: Follow | None = None
         kick_at: datetime | None = None
         async with self.deps.db.sessions() as session, session.begin():
-            await inbox.lock(session)
             events = await inbox.queued(session, limit)
             i = 0
             while i < len(events) and follow is None:

@@ -104,14 +104,15 @@ class Intake:
     """The intake of one process: accepts events, and applies queued ones (its own and any
     other's), in this process or, given ``loop``, elsewhere."""
 
-    def __init__(self, deps: Deps, snapshots: SnapshotSource | None = None, loop: ApplyLoop | None = None) -> None:
+    def __init__(self, deps: Deps, snapshots: SnapshotSource | None = None, loop: ApplyLoop | None = None, *,
+                 pause: float = APPLY_PAUSE) -> None:
         self.deps = deps
         self.snapshots = snapshots or snapshot_source(deps)
         self.kicker = Kicker(deps, self.snapshots)
         self.applier = Applier(deps, self.snapshots, lambda at: self.kicker.kick(at))
         background = getattr(deps, "background", None)
         spawn = None if background is None else lambda coro: background.spawn(coro, name="alerts:apply")
-        self.loop: ApplyLoop = loop or Drainer(self.applier.step, spawn, pause=APPLY_PAUSE)
+        self.loop: ApplyLoop = loop or Drainer(self.applier.step, spawn, pause=pause)
         self.inserts = GroupInsert(lambda rows: inbox.accept(deps.db, rows))
         self.wait = APPLY_WAIT  # how long ``receive`` waits for outcomes, unless told
 
