@@ -10,7 +10,9 @@
   only writer), so each queued event is applied once, in id order;
 - ``queued``: the oldest queued events (the partial index ``ix_alert_events_queued``);
 - ``set_outcomes``: what each applied event did, in the applier's transaction;
-- ``outcomes``: an event's outcome, alert and that alert's incident (for the answers that wait).
+- ``outcomes``: an event's outcome, alert and that alert's incident (for the answers that wait);
+- ``queued_count``, ``counts``: how many events wait (and how many ``failed``), each count read
+  from its partial index (``ix_alert_events_queued``, ``ix_alert_events_failed``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.bootstrap import Database
 from bot.storage.db import is_dead_connection
-from bot.storage.tables.alerts import QUEUED, AlertEventRow, AlertRow
+from bot.storage.tables.alerts import FAILED, QUEUED, AlertEventRow, AlertRow
 from bot.storage.tables.base import table_of
 from bot.storage.types import UTCDateTime
 
@@ -81,6 +83,15 @@ class Queued:
     details: Any
     links: list[Any] | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The inbox at one instant: events accepted and not applied yet (``queued``), and events
+    that could not be applied at all (``failed``: kept as they are, each named in the log)."""
+
+    queued: int
+    failed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +190,13 @@ async def queued_count(session: AsyncSession) -> int:
     """How many events wait to be applied."""
     found = await session.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.outcome == QUEUED))
     return int(found.scalar_one())
+
+
+def _count_of(outcome: str) -> Any:
+    return select(func.count()).select_from(EVENTS).where(EVENTS.c.outcome == outcome).scalar_subquery()
+
+
+async def counts(session: AsyncSession) -> Counts:
+    """How many events are queued and how many failed, in one statement (one snapshot of both)."""
+    queued_n, failed_n = (await session.execute(select(_count_of(QUEUED), _count_of(FAILED)))).one()
+    return Counts(int(queued_n), int(failed_n))

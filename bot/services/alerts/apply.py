@@ -42,6 +42,7 @@ from bot.storage import alerts as repo
 from bot.storage import incidents as incident_repo
 from bot.storage import scheduled as store
 from bot.storage.db import is_unavailable
+from bot.storage.tables.alerts import FAILED
 
 log = logging.getLogger("bot.alerts")
 
@@ -105,7 +106,7 @@ class Applier:
             if not found:
                 return 0
             first = found[0]
-            await inbox.set_outcomes(session, [(first.id, "failed", None)])
+            await inbox.set_outcomes(session, [(first.id, FAILED, None)])
         log.error("alert event %s (%s of %r on %s) could not be applied: %s: %s", first.id, first.action,
                   first.dedup_key, first.pipeline, type(exc).__name__, exc)
         return 1

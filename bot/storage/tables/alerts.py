@@ -31,6 +31,7 @@ ACTIONS = tuple(a.value for a in Action)
 STATES = tuple(s.value for s in AlertState)
 OUTCOMES = ("opened", "joined", "added", "acknowledged", "resolved", "dropped", "queued", "failed")
 QUEUED = "queued"
+FAILED = "failed"
 
 
 class IntegrationRow(Base):
@@ -79,6 +80,9 @@ class AlertEventRow(Base):
         # the inbox: the queued events by id, a few rows however long the table grows
         Index("ix_alert_events_queued", "id", postgresql_where=text(f"outcome = '{QUEUED}'"),
               sqlite_where=text(f"outcome = '{QUEUED}'")),
+        # and the failed ones (rare), counted by ``oncall-bot incidents`` on every call
+        Index("ix_alert_events_failed", "id", postgresql_where=text(f"outcome = '{FAILED}'"),
+              sqlite_where=text(f"outcome = '{FAILED}'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
