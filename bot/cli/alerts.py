@@ -194,19 +194,29 @@ async def cmd_freshness(args: argparse.Namespace, settings: Settings, now: datet
 
 
 async def cmd_incidents(args: argparse.Namespace, settings: Settings, now: datetime) -> int:
+    from bot.render.alerts import inbox_lines
     from bot.services import alerts as svc
 
     async def go(db: Database) -> int:
+        # alert events not applied yet are part of no incident: say so, or an empty list would read
+        # as "the alerts did nothing" (with --json on stderr: stdout stays the list). Counted before
+        # the incidents are read: an event applied in between is then at worst in both, never in neither
+        waiting = await svc.inbox_counts(db)
         rows = await svc.incidents(db, only_open=args.open)
+        notes = inbox_lines(waiting.queued, waiting.failed)
         if args.json:
             print_json(rows)
+            for line in notes:
+                print(line, file=sys.stderr)
             return 0
         if not rows:
             print("No open incidents." if args.open else "No incidents.")
-            return 0
-        table("Incidents", ["id", "pipeline", "severity", "state", "source", "opened", "alerts", "summary"],
-              [[str(r["id"]), r["pipeline"], r["severity"], r["state"], r["source"], r["opened_at"],
-                str(r["alerts"]), r["summary"][:60]] for r in rows])
+        else:
+            table("Incidents", ["id", "pipeline", "severity", "state", "source", "opened", "alerts", "summary"],
+                  [[str(r["id"]), r["pipeline"], r["severity"], r["state"], r["source"], r["opened_at"],
+                    str(r["alerts"]), r["summary"][:60]] for r in rows])
+        for line in notes:
+            print(line)
         return 0
 
     return await with_db(settings, go)

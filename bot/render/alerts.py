@@ -101,3 +101,19 @@ def missing_data_summary(name: str, within: timedelta, last: datetime | None, tz
 def arrived_line(at: datetime, tz: ZoneInfo) -> str:
     """The thread line when data arrives for an incident about missing data."""
     return f":white_check_mark: Data arrived {date_token(at, tz)}: incident resolved."
+
+
+def inbox_lines(queued: int, failed: int) -> list[str]:
+    """What ``oncall-bot incidents`` says about alert events that are part of no incident yet:
+    ``queued`` ones (received, not applied yet) and ``failed`` ones (could not be applied at all).
+    Empty when both are 0: then every event received has been applied."""
+    lines = []
+    if queued:
+        what, them = ("1 alert event", "it") if queued == 1 else (f"{queued} alert events", "them")
+        lines.append(f"{what} received and not applied yet: the bot applies {them} within moments "
+                     "(the next minute tick does, if the bot stopped first).")
+    if failed:
+        what, each = ("1 alert event", "it") if failed == 1 else (f"{failed} alert events", "each")
+        lines.append(f"{what} could not be applied (outcome failed): the bot's log names {each} and says why "
+                     "(search it for 'could not be applied').")
+    return lines

@@ -8,7 +8,7 @@
 - ``keys``: routing keys (``add``, ``listed``, ``revoke``; ``KeyCache`` checks a presented key);
 - ``freshness``: ``arrived``, ``check`` (each tick), ``report``;
 - ``thread``: the outbox rows alerts owe an incident's thread;
-- ``reads``: ``incidents`` (what ``oncall-bot incidents`` lists).
+- ``reads``: ``incidents``, ``inbox_counts`` (what ``oncall-bot incidents`` lists and says).
 
 May import ``bot.core``, ``bot.render``, ``bot.storage`` and ``bot.services.incidents``;
 transports and jobs import this package.
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # what the names are; at run time each is imported when first
     from bot.services.alerts.freshness import Freshness, arrived, check, report
     from bot.services.alerts.intake import AlertEvent, Intake, Received, apply_queued
     from bot.services.alerts.keys import Integration, KeyCache, NewKey, add, listed, revoke
-    from bot.services.alerts.reads import incidents
+    from bot.services.alerts.reads import inbox_counts, incidents
 
 _EXPORTS = {
     "AlertEvent": "intake",
@@ -38,6 +38,7 @@ _EXPORTS = {
     "apply_queued": "intake",
     "arrived": "freshness",
     "check": "freshness",
+    "inbox_counts": "reads",
     "incidents": "reads",
     "listed": "keys",
     "report": "freshness",
@@ -57,6 +58,7 @@ __all__ = [
     "apply_queued",
     "arrived",
     "check",
+    "inbox_counts",
     "incidents",
     "listed",
     "report",

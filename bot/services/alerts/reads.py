@@ -1,10 +1,12 @@
-"""What ``oncall-bot incidents`` lists: each incident with its source, severity and alerts."""
+"""What ``oncall-bot incidents`` lists: each incident with its source, severity and alerts, and how
+many alert events are not part of any yet (queued, failed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.core.alerts import incident_severity
+from bot.storage import alert_inbox as inbox
 from bot.storage import alerts as repo
 from bot.storage.bootstrap import Database
 
@@ -23,3 +25,10 @@ async def incidents(db: Database, *, only_open: bool = False) -> list[dict[str, 
                     "source": r.source or "slack", "opened_at": r.opened_at.isoformat(), "fix_by": None,
                     "alerts": n, "dedup_keys": keys})
     return out
+
+
+async def inbox_counts(db: Database) -> inbox.Counts:
+    """How many alert events wait to be applied (``queued``: received moments ago, or left by a
+    process that stopped, for the minute tick) and how many could not be applied (``failed``)."""
+    async with db.sessions() as session:
+        return await inbox.counts(session)
