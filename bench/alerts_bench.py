@@ -87,7 +87,7 @@ async def serve(kind: str, database_url: str, seed_path: str, slack_url: str) ->
     from bot.clock import system_clock
     from bot.config import Settings
     from bot.services import incidents as incident_service
-    from bot.slack.client import make_client
+    from bot.slack.client import close_client, make_client
     from bot.slack.deps import SlackDeps
     from bot.slack.server import build_web_app, freeze_heap
     from bot.storage.bootstrap import open_database
@@ -143,6 +143,7 @@ async def serve(kind: str, database_url: str, seed_path: str, slack_url: str) ->
         await ticker
     await runner.cleanup()
     await deps.background.drain(5.0)
+    await close_client(deps.client)
     await db.close()
 
 

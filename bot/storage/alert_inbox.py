@@ -1,7 +1,7 @@
 """The alert intake's inbox: ``alert_events`` rows with outcome ``queued``.
 
 - ``accept``: store events as queued, one INSERT in a transaction of its own (PostgreSQL: on a
-  plain asyncpg connection of ``Database.driver_pool()``, the statement is the transaction, one
+  plain asyncpg connection of ``Database.driver()``, the statement is the transaction, one
   round trip, prepared once per connection; SQLite: ``BEGIN IMMEDIATE``, the insert, ``COMMIT``).
   Committed as every transaction is (no durability trade-off): once it returns, the events
   survive the process;
@@ -124,15 +124,13 @@ async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
     dialect = db.engine.dialect
     args[_PG_COLUMNS.index("at")] = [_AT.process_bind_param(row["at"], dialect) for row in rows]  # aware, UTC
     for attempt in (1, 2):
-        pool = await db.driver_pool()
-        async with pool.acquire() as conn:
-            try:
+        try:
+            async with db.driver().connection() as conn:  # closed, not kept, if the statement fails
                 found = await conn.fetch(_accept_pg(dialect), *args)
-            except Exception as exc:  # a pooled connection dead since the server ended it: once more
-                if attempt == 2 or not is_dead_connection(exc, conn):
-                    raise
-                conn.terminate()  # not back into the pool: the pool opens a new one
-                continue
+        except Exception as exc:  # a kept connection dead since the server ended it: once more, on a new one
+            if attempt == 2 or not is_dead_connection(exc):
+                raise
+            continue
         # ids are drawn from the sequence in the order the rows are inserted (their order here)
         return sorted(int(r[0]) for r in found)
     raise AssertionError("unreachable")
@@ -142,23 +140,22 @@ async def accept(db: Database, rows: list[dict[str, Any]]) -> list[int]:
 async def turn(db: Database) -> AsyncIterator[None]:
     """The appliers' turn: one applier at a time across processes, held for a whole step (its
     transaction and what follows the commit: an incident following its alerts), so that no other
-    applier applies a later event in between. PostgreSQL: a session advisory lock on a connection
-    of the driver pool, unlocked at the end (a connection whose unlock did not happen is closed,
-    which releases it: it never goes back to the pool holding the turn). SQLite: each applier
+    applier applies a later event in between. PostgreSQL: a session advisory lock on a driver
+    connection (``Database.driver()``), unlocked at the end (a connection whose unlock did not
+    happen is closed, which releases it: it is never kept holding the turn). SQLite: each applier
     transaction is the only writer already (``BEGIN IMMEDIATE``); what follows its commit is not
     covered (one SQLite bot process at a time is the supported deployment)."""
     if db.dialect != "postgresql":
         yield
         return
-    pool = await db.driver_pool()
-    async with pool.acquire() as conn:
+    async with db.driver().connection() as conn:
         await conn.execute("SELECT pg_advisory_lock($1)", INBOX_LOCK)
         unlocked = False
         try:
             yield
             unlocked = bool(await conn.fetchval("SELECT pg_advisory_unlock($1)", INBOX_LOCK))
         finally:
-            if not unlocked:
+            if not unlocked:  # closing the connection ends its session, and the lock with it
                 conn.terminate()
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -15,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.seed.schema import SeedIn
 from bot.seed.validate import dump_seed, read_seed_file
-from bot.storage.db import create_driver_pool, create_engine, display_url, session_factory
+from bot.storage.db import create_engine, display_url, session_factory
+from bot.storage.driver import DriverConnections
 from bot.storage.meta import lock
 from bot.storage.migrate import Migration, current_revision, head_revision, is_known_revision, upgrade_on
 from bot.storage.seedstore import SEED_LOCK_KEY, SeedChanges, apply_seed, export_seed, has_seed
@@ -29,31 +28,24 @@ class DatabaseNotReady(RuntimeError):
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    _driver_pool: Any = field(default=None, repr=False)
-    _driver_pool_made: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _driver: DriverConnections | None = field(default=None, repr=False)
 
     @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    async def driver_pool(self) -> Any:
-        """PostgreSQL only: a pool of plain asyncpg connections to the same database
-        (``bot.storage.db.create_driver_pool``), made on first use."""
-        if self.dialect != "postgresql":
-            raise ValueError("a driver pool is for PostgreSQL")
-        async with self._driver_pool_made:
-            if self._driver_pool is None:
-                self._driver_pool = await create_driver_pool(self.engine)
-        return self._driver_pool
+    def driver(self) -> DriverConnections:
+        """PostgreSQL only: plain asyncpg connections to the same database, for statements on a
+        hot path (``bot.storage.driver``), made on first use."""
+        if self._driver is None:
+            self._driver = DriverConnections(self.engine)
+        return self._driver
 
     async def close(self) -> None:
-        pool, self._driver_pool = self._driver_pool, None
-        if pool is not None:
-            try:
-                await asyncio.wait_for(pool.close(), 5.0)
-            except TimeoutError:  # a statement still in flight on a dead network: do not wait for it
-                pool.terminate()
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            await driver.close()
         await self.engine.dispose()
 
 

@@ -103,44 +103,15 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-async def create_driver_pool(engine: AsyncEngine, max_size: int = 8) -> Any:
-    """A pool of plain asyncpg connections to the PostgreSQL database of ``engine``, for the few
-    statements on a hot path that skip SQLAlchemy (the alert intake's accept: 0.57 ms a
-    statement here against 0.94 ms through a pooled SQLAlchemy connection). Outside any
-    transaction, each statement is its own, committed as any other (one round trip, no BEGIN and
-    COMMIT); asyncpg prepares and caches each statement on each connection.
-
-    It keeps up to ``max_size`` connections and opens no more: a burst of statements waits a
-    moment for one (each holds it for one round trip) rather than opening connections that would
-    be closed again at once (opening one costs milliseconds of CPU, TLS negotiation included, on
-    the event loop that answers the requests). No connection is opened before the first use."""
-    import asyncpg
-
-    if engine.dialect.name != "postgresql":
-        raise ValueError("driver pools are for PostgreSQL (SQLite statements go through the main engine)")
-    _args, kwargs = engine.dialect.create_connect_args(engine.url)  # what the engine's own connections use
-    kwargs.pop("prepared_statement_cache_size", None)  # SQLAlchemy's name; asyncpg's own cache is on
-    return await asyncpg.create_pool(min_size=0, max_size=max_size, reset=_nothing_to_reset, **kwargs)
-
-
-async def _nothing_to_reset(_conn: Any) -> None:
-    """A driver pool's connections run single statements outside transactions, and change no
-    session state: nothing to reset when one is released (asyncpg's default reset costs a round
-    trip per statement: ``RESET ALL``, ``UNLISTEN *``, ...; an open transaction is still rolled
-    back)."""
-
-
-def is_dead_connection(error: BaseException, connection: Any = None) -> bool:
-    """Whether ``error``, raised by a statement on the driver ``connection`` (asyncpg), means
-    the connection had died (the server restarted or ended it, the network dropped it): worth
-    one retry on a fresh connection. A connection that the server ended while it sat in a pool
-    can fail its next statement with asyncpg's ``InternalClientError`` ("cannot switch to
-    state ...") before it knows it is closed."""
+def is_dead_connection(error: BaseException) -> bool:
+    """Whether ``error``, raised by a statement on a driver connection (asyncpg), means the
+    connection had died (the server restarted or ended it, the network dropped it): worth one
+    retry on a fresh connection. A connection that the server ended while it was kept idle can
+    fail its next statement with asyncpg's ``InternalClientError`` ("cannot switch to state ...")
+    before it knows it is closed."""
     import asyncpg
     from asyncpg.exceptions import AdminShutdownError, CrashShutdownError
 
-    if connection is not None and connection.is_closed():
-        return True
     return isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.InternalClientError
                       | AdminShutdownError | CrashShutdownError | ConnectionError)
 

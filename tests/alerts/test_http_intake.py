@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 
 from bot.config import Settings
@@ -216,3 +217,42 @@ async def test_an_incident_a_person_opened_stays_open_when_its_alerts_resolve(al
     assert inc["state"] == "open"  # a person opened it: a person resolves it
     thread = [p["text"] for p in alert_bot.posts(ENGAGE) if "thread_ts" in p]
     assert any("The monitor resolved alert `lag`" in t for t in thread), thread
+
+
+async def raw_post(bot: Bot, body: bytes, parts: list[bytes], pause: float) -> bytes:
+    """POST /v2/enqueue over a raw socket: the headers (Content-Length of ``body``), then ``parts``
+    of the body ``pause`` seconds apart; the answer's head and body."""
+    import asyncio
+
+    host, port = bot.base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /v2/enqueue HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+    for part in parts:
+        await writer.drain()
+        await asyncio.sleep(pause)
+        writer.write(part)
+    await writer.drain()
+    try:  # the answer as soon as it is whole (the server may linger before it closes)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        return head + await asyncio.wait_for(reader.readexactly(length), 30)
+    finally:
+        writer.close()
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole_and_one_that_stops_is_a_400(
+        alert_bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from bot.http import common
+
+    monkeypatch.setattr(common, "READ_SECONDS", 0.5)
+    body = json.dumps(pd(alert_bot.keys["engagement"], dedup="slow")).encode()
+    answer = await raw_post(alert_bot, body, [body[:20], body[20:]], 0.1)  # the slow path: read as it arrives
+    assert answer.startswith(b"HTTP/1.1 202") and b'"dedup_key": "slow"' in answer
+    answer = await raw_post(alert_bot, body, [body[:20]], 0.0)  # the rest never comes
+    assert answer.startswith(b"HTTP/1.1 400") and b"Request body not received" in answer
+    await alert_bot.settle()
+    assert [i["dedup_keys"] for i in await incidents(alert_bot)] == [["slow"]]

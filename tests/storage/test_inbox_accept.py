@@ -74,8 +74,7 @@ async def test_a_pooled_connection_that_died_is_replaced_once(db: Database) -> N
     if db.dialect != "postgresql":
         pytest.skip("SQLite has no server connection to lose")
     await inbox.accept(db, [row("before")])
-    pool = await db.driver_pool()
-    async with pool.acquire() as conn:  # the server ends every idle connection of the pool
+    async with db.driver().connection() as conn:  # the server ends the kept connection
         pid = conn.get_server_pid()
     async with db.engine.connect() as other:
         await other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
