@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -138,6 +139,17 @@ async def serve(kind: str, database_url: str, seed_path: str, slack_url: str) ->
                 await incident_service.run_periodic(deps, deps.clock())
 
     ticker = asyncio.create_task(minute_tick()) if kind == "bot" else None
+
+    async def lag_watch() -> None:  # diagnosis: the event loop's stalls over 15 ms
+        import time as _t
+        while not stop.is_set():
+            t = _t.perf_counter()
+            await asyncio.sleep(0.005)
+            lag = _t.perf_counter() - t - 0.005
+            if lag > 0.015:
+                print(f"LAG {_t.time():.3f} {lag * 1000:.0f} ms", file=sys.stderr, flush=True)
+
+    watch = asyncio.create_task(lag_watch()) if os.environ.get("ALERTS_BENCH_LAG") else None
     await stop.wait()
     if ticker is not None:
         await ticker
@@ -186,6 +198,8 @@ async def load(url: str, rate: float, seconds: float, events: list[bytes]) -> tu
     statuses: dict[int, int] = {}
     connector = aiohttp.TCPConnector(limit=256)
     headers = {"Content-Type": "application/json"}
+    trace: list[tuple[float, float]] | None = [] if os.environ.get("ALERTS_BENCH_TRACE") else None
+    t0 = time.perf_counter()
     async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
         for i in range(WARMUP):
             async with session.post(url, data=events[-1 - i % 10], headers=headers) as response:
@@ -201,9 +215,15 @@ async def load(url: str, rate: float, seconds: float, events: list[bytes]) -> tu
                 status = 0
             if status == 202:
                 latencies.append(time.perf_counter() - started)
+                if trace is not None:
+                    trace.append((started - t0, latencies[-1]))
             statuses[status] = statuses.get(status, 0) + 1
 
         tasks = []
+        # the client's own garbage collections (its heap grows with every request's task) would
+        # pause it mid-request and count against whichever server it measures
+        gc.collect()
+        gc.disable()
         t0 = time.perf_counter()
         for i in range(total):
             delay = t0 + i / rate - time.perf_counter()
@@ -211,6 +231,10 @@ async def load(url: str, rate: float, seconds: float, events: list[bytes]) -> tu
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(events[i % len(events)])))
         await asyncio.gather(*tasks)
+        gc.enable()
+    if trace is not None:  # diagnosis: when the slow answers came (seconds into the run, latency)
+        slow = sorted(trace, key=lambda x: -x[1])[: max(1, len(trace) // 100)]
+        print("slowest 1%:", " ".join(f"{at:.1f}s:{lat * 1000:.0f}" for at, lat in sorted(slow)), flush=True)
     return latencies, total + WARMUP, statuses
 
 

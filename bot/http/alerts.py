@@ -154,6 +154,10 @@ def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
     web_app[ROUTES] = routes
 
     async def warm(_app: web.Application) -> None:  # the snapshot loaded before the first event waits for it
+        if isinstance(routes.intake.loop, ApplierProcess):
+            # the applier's process started now, not with the first event: a storm's first
+            # events are not applied a second late (its start), nor answered late (its fork)
+            routes.intake.loop.wake()
         try:
             await routes.snapshots()
         except Exception:  # the database may be down at start: the first event loads it then

@@ -7,11 +7,13 @@ took 2-5x longer with the applier inline than without it). In a process of its o
 system shares the cores between the two, and the intake's answers wait for nothing but their
 INSERT.
 
-The child is ``python -m bot.jobs.alert_applier``, started at the first wake, with exactly this
+The child is ``python -m bot.jobs.alert_applier``, started at the first wake (the intake wakes it
+when the bot's web app starts), with exactly this
 process's settings (``bot.config.environment_for``; a pinned clock passed on at the instant it
 has reached). They talk over the child's standard streams, a line each:
 
-- this process writes ``N`` to its stdin at each wake (N counts the wakes);
+- this process writes ``N`` to its stdin when woken (N counts the wakes; those of a few
+  milliseconds go as one line);
 - the child applies everything queued, then writes ``idle N`` to its stdout, N being the last
   wake it had read when it started that pass.
 
@@ -38,6 +40,9 @@ log = logging.getLogger("bot.alerts")
 
 COMMAND = (sys.executable, "-m", "bot.jobs.alert_applier")
 RESTART_PAUSE = 1.0  # seconds: at most one start a second, should the child keep dying
+# The wakes of this long go to the child as one line: under a storm, a write and a read a few
+# milliseconds, not one per event (the child's passes are 0.1 s apart under load anyway)
+WAKE_GATHER = 0.01
 
 
 class ApplierProcess:
@@ -57,6 +62,7 @@ class ApplierProcess:
         self._done = 0  # the last wake the child has reported applied
         self._changed = asyncio.Condition()
         self._last_start = -RESTART_PAUSE
+        self._flush: asyncio.TimerHandle | None = None  # the write of the wakes gathered
         self.starts = 0  # children started (tests, logs)
 
     @property
@@ -72,9 +78,15 @@ class ApplierProcess:
             return
         self._sent += 1
         if self._alive() and self._starting is None:
-            self._write(self._sent)
+            if self._flush is None:
+                self._flush = asyncio.get_running_loop().call_later(WAKE_GATHER, self._write_gathered)
         elif self._starting is None or self._starting.done():
             self._starting = asyncio.get_running_loop().create_task(self._start(), name="alerts:applier-start")
+
+    def _write_gathered(self) -> None:
+        self._flush = None
+        if self._alive():
+            self._write(self._sent)
 
     def _write(self, n: int) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -129,6 +141,9 @@ class ApplierProcess:
     async def close(self) -> None:
         """Ask the child to finish and stop (killed after ``stop_wait`` seconds)."""
         self.enabled = False
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
         if self._starting is not None:
             with contextlib.suppress(Exception):
                 await self._starting

@@ -8,6 +8,7 @@ costs no lookup per event; a revoked key is refused by every replica within ``tt
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.storage import alerts as repo
 from bot.storage import audit
@@ -62,7 +64,12 @@ async def revoke(db: Database, integration_id: int, now: datetime) -> repo.Integ
 
 
 class KeyCache:
-    """``await cache.check(key)``: the live integration the key belongs to, or None."""
+    """``await cache.check(key)``: the live integration the key belongs to, or None.
+
+    A key checked is remembered for ``ttl`` seconds. Past half of that, the next check answers
+    from memory and refreshes it in the background, so under steady traffic no event waits for a
+    lookup and a revoked key is still refused within ``ttl`` seconds. Concurrent checks of one
+    key share one lookup (a storm does not send one query per event when its key is due)."""
 
     def __init__(self, db: Database, ttl: float = KEY_CACHE_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -70,15 +77,32 @@ class KeyCache:
         self.ttl = ttl
         self.monotonic = monotonic
         self._known: dict[str, tuple[float, repo.Integration | None]] = {}
+        self._lookups: dict[str, asyncio.Task[repo.Integration | None]] = {}
+        self.lookups = 0  # queries made (tests, figures)
 
     async def check(self, key: str) -> repo.Integration | None:
         if not key or len(key) > 256:
             return None
         digest = key_hash(key)
-        now = self.monotonic()
         cached = self._known.get(digest)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+        if cached is not None:
+            age = self.monotonic() - cached[0]
+            if age < self.ttl:
+                if age >= self.ttl / 2 and digest not in self._lookups:
+                    self._lookup(digest).add_done_callback(_quiet)  # fresh again before it expires
+                return cached[1]
+        return await asyncio.shield(self._lookups.get(digest) or self._lookup(digest))
+
+    def _lookup(self, digest: str) -> asyncio.Task[repo.Integration | None]:
+        """One lookup of ``digest`` (shared by every check until it ends), remembered when done."""
+        self.lookups += 1
+        task = asyncio.get_running_loop().create_task(self._query(digest, self.monotonic()), name="alerts:key")
+        self._lookups[digest] = task
+        task.add_done_callback(lambda _t: self._lookups.pop(digest, None))
+        return task
+
+    async def _query(self, digest: str, started: float) -> repo.Integration | None:
+        """Look ``digest`` up; remembered as of ``started`` (the answer is as old as the query)."""
         async with self.db.sessions() as session:
             found = await repo.integration_by_hash(session, digest)
         live = None
@@ -88,5 +112,12 @@ class KeyCache:
                 live = integration
         if len(self._known) > 10_000:  # a flood of made-up keys cannot grow it without bound
             self._known.clear()
-        self._known[digest] = (now, live)
+        self._known[digest] = (started, live)
         return live
+
+
+def _quiet(task: asyncio.Task[Any]) -> None:
+    """A background refresh that failed (the database down a moment): the entry stays until it
+    expires, and the check after that looks it up itself (and reports the failure)."""
+    if not task.cancelled():
+        task.exception()
