@@ -6,7 +6,7 @@ statement (its acquire and release bookkeeping, and by default a ``RESET ALL`` r
 release). ``DriverConnections`` is a free list and nothing more:
 
 - ``connection()`` takes an idle connection (or opens one) and gives it back afterwards; there is
-  no waiting for a connection: callers bound their own concurrency (the intake keeps at most two
+  no waiting for a connection: callers bound their own concurrency (the intake keeps at most four
   statements in flight), so the list holds about as many connections as were ever in use at once
   (at most ``max_idle`` are kept);
 - a connection whose use raised anything (a failed statement, a cancellation mid-statement, a
