@@ -141,18 +141,18 @@ async def serve(kind: str, database_url: str, seed_path: str, slack_url: str) ->
     ticker = asyncio.create_task(minute_tick()) if kind == "bot" else None
 
     async def lag_watch() -> None:  # diagnosis: the event loop's stalls over 15 ms
-        import time as _t
         while not stop.is_set():
-            t = _t.perf_counter()
+            t = time.perf_counter()
             await asyncio.sleep(0.005)
-            lag = _t.perf_counter() - t - 0.005
+            lag = time.perf_counter() - t - 0.005
             if lag > 0.015:
-                print(f"LAG {_t.time():.3f} {lag * 1000:.0f} ms", file=sys.stderr, flush=True)
+                print(f"LAG {time.time():.3f} {lag * 1000:.0f} ms", file=sys.stderr, flush=True)
 
     watch = asyncio.create_task(lag_watch()) if os.environ.get("ALERTS_BENCH_LAG") else None
     await stop.wait()
-    if ticker is not None:
-        await ticker
+    for task in (ticker, watch):
+        if task is not None:
+            await task
     await runner.cleanup()
     await deps.background.drain(5.0)
     await close_client(deps.client)
