@@ -41,6 +41,7 @@ async def cmd_doctor(args: argparse.Namespace, settings: Settings, now: datetime
     report = await run_doctor(
         settings,
         today=today,
+        now=now,
         manifest=Path(args.manifest) if getattr(args, "manifest", None) else DEFAULT_MANIFEST,
         seed_path=Path(args.seed) if getattr(args, "seed", None) else None,
     )

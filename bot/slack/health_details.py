@@ -23,13 +23,13 @@ class HealthDetails:
 
     async def get(self) -> dict[str, Any]:
         async with self._lock:
-            now = time.monotonic()
-            if self._last is not None and now - self._last[0] < self.seconds:
+            if self._last is not None and time.monotonic() - self._last[0] < self.seconds:
                 return self._last[1]
             from bot.ops.doctor import Status, run_doctor
 
             has_token = self.deps.settings.slack_bot_token is not None
-            report = await run_doctor(self.deps.settings, today=self.deps.clock().date(),
+            at = self.deps.clock()
+            report = await run_doctor(self.deps.settings, today=at.date(), now=at,
                                       client=self.deps.client if has_token else None)
             body = {
                 "ok": not report.failed,

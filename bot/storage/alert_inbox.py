@@ -189,6 +189,13 @@ async def queued_count(session: AsyncSession) -> int:
     return int(found.scalar_one())
 
 
+async def oldest_queued_at(session: AsyncSession) -> datetime | None:
+    """When the oldest event still queued was accepted (None: none is)."""
+    found = await session.execute(select(EVENTS.c.at).where(EVENTS.c.outcome == QUEUED)
+                                  .order_by(EVENTS.c.id).limit(1))
+    return found.scalar_one_or_none()
+
+
 def _count_of(outcome: str) -> Any:
     return select(func.count()).select_from(EVENTS).where(EVENTS.c.outcome == outcome).scalar_subquery()
 

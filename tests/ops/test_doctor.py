@@ -64,8 +64,8 @@ async def test_a_healthy_deployment_is_all_ok(settings: Settings, db: Database, 
     assert report.exit_code == 0, "\n".join(lines)
     assert {r.status for r in report.results} == {Status.OK}, "\n".join(lines)
     checks = [r.check for r in report.results]
-    assert checks[:6] == ["config", "database", "schema", "seed file", "seed loaded", "holidays"]
-    assert checks[6:8] == ["slack token", "slack scopes"]
+    assert checks[:7] == ["config", "database", "schema", "seed file", "seed loaded", "holidays", "alert inbox"]
+    assert checks[7:9] == ["slack token", "slack scopes"]
     assert "channel #data-profit" in checks and "channel #data-oncall" in checks
     assert lines[-3] == "OK   people: 15 of 15 people resolve to active Slack users"
     assert lines[-2] == "OK   user groups: the token may update user groups (re-set @oncall-engagement to its 1 member)"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.ops.doctor.config import check_config
 from bot.ops.doctor.database import DbState, check_database
 from bot.ops.doctor.holidays import check_holidays
+from bot.ops.doctor.inbox import check_alert_inbox
 from bot.ops.doctor.report import Report, Status, guarded, run_sync
 from bot.ops.doctor.seed import check_seed_loaded, read_seed
 from bot.ops.doctor.slack import SlackIdentity, check_channels, check_people, check_scopes, check_slack_token
@@ -30,11 +31,13 @@ async def run_doctor(
     settings: Settings,
     *,
     today: date,
+    now: datetime | None = None,
     client: AsyncWebClient | None = None,
     manifest: Path = DEFAULT_MANIFEST,
     seed_path: Path | None = None,
 ) -> Report:
-    """Run every check; ``client`` defaults to the bot's own Web API client from ``settings``."""
+    """Run every check; ``client`` defaults to the bot's own Web API client from ``settings``;
+    ``now`` (aware) judges how long alert events have waited (None: not judged)."""
     report = Report()
     await guarded(report, "config", lambda: run_sync(check_config, settings, report))
     state = DbState()
@@ -55,6 +58,7 @@ async def run_doctor(
     try:
         await guarded(report, "seed loaded", lambda: check_seed_loaded(state, path, seed, report))
         await guarded(report, "holidays", lambda: run_sync(check_holidays, seed, today, report))
+        await guarded(report, "alert inbox", lambda: check_alert_inbox(state, now, report))
         await _check_slack(settings, report, state, seed, client, manifest)
     finally:
         if state.engine is not None:
