@@ -166,12 +166,15 @@ class ApplierProcess:
 def child_environment(settings: Settings, clock: Callable[[], datetime]) -> Callable[[], dict[str, str]]:
     """The child's environment at each start: this process's, with exactly ``settings``; a pinned
     clock (``clock_start``) is passed on at the instant this process's clock has reached, so both
-    read the same time."""
+    read the same time; the log level is this process's unless ``ONCALL_LOG_LEVEL`` says."""
 
     def environment() -> dict[str, str]:
         current = settings
         if settings.clock_start is not None:
             current = settings.model_copy(update={"clock_start": clock()})
-        return environment_for(current, os.environ)
+        env = environment_for(current, os.environ)
+        # it logs at this process's level (the console's quiet terminal stays quiet)
+        env.setdefault("ONCALL_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()))
+        return env
 
     return environment
