@@ -37,7 +37,7 @@ class GroupInsert:
     task, no future: the common case costs nothing more than the insert); otherwise its rows wait
     in a queue that a task drains, many callers' rows a statement."""
 
-    def __init__(self, insert: Callable[[Rows], Awaitable[list[int]]], in_flight: int = 2,
+    def __init__(self, insert: Callable[[Rows], Awaitable[list[int]]], in_flight: int = 4,
                  max_rows: int = 500) -> None:
         self.insert = insert
         self.in_flight = in_flight

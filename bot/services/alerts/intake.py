@@ -113,7 +113,7 @@ class Intake:
         background = getattr(deps, "background", None)
         spawn = None if background is None else lambda coro: background.spawn(coro, name="alerts:apply")
         self.loop: ApplyLoop = loop or Drainer(self.applier.step, spawn, pause=pause)
-        self.inserts = GroupInsert(lambda rows: inbox.accept(deps.db, rows), in_flight=4)
+        self.inserts = GroupInsert(lambda rows: inbox.accept(deps.db, rows))
         self.wait = APPLY_WAIT  # how long ``receive`` waits for outcomes, unless told
 
     async def accept(self, integration_id: int | None, pipeline: str, events: list[AlertEvent],
