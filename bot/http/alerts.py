@@ -32,11 +32,13 @@ from bot.services.alerts import AlertEvent, Intake, Integration, KeyCache
 from bot.services.alerts.child import ApplierProcess, child_environment
 from bot.services.cache import SnapshotCache
 from bot.services.incidents import snapshot_source
+from bot.slack.metrics import Metrics, metrics_of
 
 log = logging.getLogger("bot.http.alerts")
 
 UNAUTHORIZED = {"status": "unauthorized", "message": "A valid routing key is required: Authorization: Bearer KEY"}
 ROUTES: web.AppKey[AlertRoutes] = web.AppKey("alert_routes")
+KEY_CHECKED: web.RequestKey[Integration] = web.RequestKey("alert_key", Integration)  # a valid key's integration
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -44,14 +46,18 @@ def _processed(dedup_key: str) -> web.Response:
     return answer(202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key})
 
 
-def _refusals(handler: Handler) -> Handler:
-    """Turn ``BadRequest`` into its JSON answer."""
+def _refusals(handler: Handler, route: str, metrics: Metrics) -> Handler:
+    """Turn ``BadRequest`` into its JSON answer; count the answer when the request's routing key
+    was valid (a request without one is not counted: junk cannot move the figures)."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            return await handler(request)
+            response = await handler(request)
         except BadRequest as refused:
-            return answer(refused.status, refused.body, refused.headers)
+            response = answer(refused.status, refused.body, refused.headers)
+        if request.get(KEY_CHECKED) is not None:
+            metrics.count_alert_request(route, response.status)
+        return response
 
     return wrapped
 
@@ -70,12 +76,13 @@ class AlertRoutes:
         self.snapshots = snapshot_source(deps, self.cache)
         self.intake = Intake(deps, self.snapshots, applier_loop(deps, self.clock))
 
-    async def _key(self, key: str | None, *, pd: bool = False) -> Integration:
+    async def _key(self, request: web.Request, key: str | None, *, pd: bool = False) -> Integration:
         found = await self.keys.check(key) if key else None
         if found is None:
             if pd:
                 raise invalid(["Invalid routing key"])
             raise BadRequest(401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+        request[KEY_CHECKED] = found
         wait = self.rate.take(found.id)
         if wait is not None:
             raise throttled(wait)
@@ -90,7 +97,7 @@ class AlertRoutes:
         """``POST /v2/enqueue``: one PagerDuty Events API v2 event."""
         body = await read_json(request)
         key = body.get("routing_key") if isinstance(body, dict) else None
-        integration = await self._key(key if isinstance(key, str) else None, pd=True)
+        integration = await self._key(request, key if isinstance(key, str) else None, pd=True)
         try:
             event = PagerDutyEvent.model_validate(body).event()
         except ValidationError as exc:
@@ -99,7 +106,7 @@ class AlertRoutes:
 
     async def generic(self, request: web.Request) -> web.StreamResponse:
         """``POST /api/v1/alerts``: one event in our own small JSON."""
-        integration = await self._key(bearer(request))
+        integration = await self._key(request, bearer(request))
         try:
             event = GenericAlert.model_validate(await read_json(request)).event()
         except ValidationError as exc:
@@ -108,7 +115,7 @@ class AlertRoutes:
 
     async def alertmanager(self, request: web.Request) -> web.StreamResponse:
         """``POST /api/v1/alertmanager``: Alertmanager's webhook (v4), one alert per fingerprint."""
-        integration = await self._key(bearer(request))
+        integration = await self._key(request, bearer(request))
         try:
             hook = AlertmanagerWebhook.model_validate(await read_json(request))
         except ValidationError as exc:
@@ -120,7 +127,7 @@ class AlertRoutes:
 
     async def heartbeat(self, request: web.Request) -> web.StreamResponse:
         """``POST`` (or ``GET``) ``/api/v1/heartbeats/PIPELINE``: data of PIPELINE arrived now."""
-        integration = await self._key(bearer(request))
+        integration = await self._key(request, bearer(request))
         pipeline = request.match_info["pipeline"]
         if pipeline != integration.pipeline:
             raise BadRequest(403, {"status": "forbidden",
@@ -146,11 +153,13 @@ def applier_loop(deps: Any, clock: Callable[[], datetime]) -> ApplierProcess | N
 def add_routes(web_app: web.Application, deps: Any) -> AlertRoutes:
     """Register the intake routes on ``web_app``; the routes' state (for tests)."""
     routes = AlertRoutes(deps)
-    web_app.router.add_post("/v2/enqueue", _refusals(routes.enqueue))
-    web_app.router.add_post("/api/v1/alerts", _refusals(routes.generic))
-    web_app.router.add_post("/api/v1/alertmanager", _refusals(routes.alertmanager))
-    web_app.router.add_post("/api/v1/heartbeats/{pipeline}", _refusals(routes.heartbeat))
-    web_app.router.add_get("/api/v1/heartbeats/{pipeline}", _refusals(routes.heartbeat))
+    metrics = metrics_of(deps.client)
+    heartbeat = _refusals(routes.heartbeat, "heartbeat", metrics)
+    web_app.router.add_post("/v2/enqueue", _refusals(routes.enqueue, "pagerduty", metrics))
+    web_app.router.add_post("/api/v1/alerts", _refusals(routes.generic, "generic", metrics))
+    web_app.router.add_post("/api/v1/alertmanager", _refusals(routes.alertmanager, "alertmanager", metrics))
+    web_app.router.add_post("/api/v1/heartbeats/{pipeline}", heartbeat)
+    web_app.router.add_get("/api/v1/heartbeats/{pipeline}", heartbeat)
     web_app[ROUTES] = routes
 
     async def warm(_app: web.Application) -> None:  # the snapshot loaded before the first event waits for it

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -39,6 +39,9 @@ COMMAND_LABELS = frozenset(
         "block_actions", "view_submission", "shortcut", "message_action", "event_callback", "refused",
     }
 )
+
+
+ALERT_ROUTES = frozenset({"pagerduty", "generic", "alertmanager", "heartbeat"})
 
 
 def command_label(name: str) -> str:
@@ -72,6 +75,18 @@ class Metrics:
             ["method", "error"],
             registry=self.registry,
         )
+        self.alert_requests = Counter(
+            "oncall_alert_requests",
+            "Requests to the alert intake that carried a valid routing key, by route and HTTP status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.alert_inbox = Gauge(
+            "oncall_alert_inbox_events",
+            "Alert events in the database not applied: queued (waiting) or failed (could not be applied).",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def count_command(self, command: str, outcome: str, seconds: float) -> None:
         label = command_label(command)
@@ -86,6 +101,15 @@ class Metrics:
         start = time.perf_counter()
         yield state
         self.count_command(command, state["outcome"], time.perf_counter() - start)
+
+    def count_alert_request(self, route: str, status: int) -> None:
+        """A request with a valid routing key answered ``status`` (labels: the intake's own routes
+        and the few statuses it answers with, so no request can add series)."""
+        self.alert_requests.labels(route if route in ALERT_ROUTES else OTHER, str(status)).inc()
+
+    def set_alert_inbox(self, queued: int, failed: int) -> None:
+        self.alert_inbox.labels("queued").set(queued)
+        self.alert_inbox.labels("failed").set(failed)
 
     def count_slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method, error[:64]).inc()

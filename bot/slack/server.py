@@ -25,6 +25,7 @@ from sqlalchemy import text
 from bot.clock import clock_from
 from bot.config import Settings
 from bot.http import routes as http_routes
+from bot.services import alerts as alert_service
 from bot.services.cache import SnapshotCache
 from bot.slack import changes
 from bot.slack.app import SNAPSHOT_MAX_STALENESS, build_app, context_of
@@ -171,6 +172,11 @@ def build_web_app(
         return web.Response(status=200 if healthy else 503, text=json.dumps(body), content_type="application/json")
 
     async def metrics_page(_request: web.Request) -> web.Response:
+        try:
+            waiting = await asyncio.wait_for(alert_service.inbox_counts(deps.db), METRICS_DB_SECONDS)
+            metrics.set_alert_inbox(waiting.queued, waiting.failed)
+        except Exception:  # the database down or slow: the page still answers (the gauge keeps its last value)
+            log.debug("/metrics: the alert inbox could not be counted", exc_info=True)
         return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[track_requests])
@@ -187,6 +193,9 @@ async def prepare_for_traffic(app: AsyncApp) -> None:
     """Load the snapshot before the first request, then ``freeze_heap``."""
     await context_of(app).cache.get()
     freeze_heap()
+
+
+METRICS_DB_SECONDS = 1.0  # /metrics waits this long for the alert inbox's counts, then answers without them
 
 
 def freeze_heap() -> None:
