@@ -25,10 +25,10 @@ SNAPSHOT_MAX_STALENESS = 2.0  # as the parent's intake: the seed rarely changes 
 # Between two passes under load: what arrives meanwhile is applied by the next pass, in one
 # transaction (here no 202 waits for the loop, so the pause only gathers: a storm costs fewer,
 # larger transactions; an event alone is applied at once all the same)
-PAUSE = 0.1
+PAUSE = 0.25
 # Applying is background work: where it competes for a core with the intake (this process's
 # parent) or the database, the kernel gives the core to those first
-NICENESS = 5
+NICENESS = 10
 STOP_WAIT = 4.0  # seconds to finish at the end: the parent kills it after 5
 
 

@@ -41,7 +41,7 @@ log = logging.getLogger("bot.alerts")
 COMMAND = (sys.executable, "-m", "bot.jobs.alert_applier")
 RESTART_PAUSE = 1.0  # seconds: at most one start a second, should the child keep dying
 # The wakes of this long go to the child as one line: under a storm, a write and a read a few
-# milliseconds, not one per event (the child's passes are 0.1 s apart under load anyway)
+# milliseconds, not one per event (the child's passes are 0.25 s apart under load anyway)
 WAKE_GATHER = 0.01
 
 
