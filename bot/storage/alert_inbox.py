@@ -11,7 +11,7 @@
 - ``queued``: the oldest queued events (the partial index ``ix_alert_events_queued``);
 - ``set_outcomes``: what each applied event did, in the applier's transaction;
 - ``outcomes``: an event's outcome, alert and that alert's incident (for the answers that wait);
-- ``queued_count``, ``counts``: how many events wait (and how many ``failed``), each count read
+- ``counts``: how many events wait (``queued``) and how many ``failed``, each count read
   from its partial index (``ix_alert_events_queued``, ``ix_alert_events_failed``).
 """
 
@@ -181,12 +181,6 @@ async def outcomes(session: AsyncSession, ids: list[int]) -> dict[int, Outcome]:
     rows = await session.execute(select(EVENTS.c.id, EVENTS.c.outcome, EVENTS.c.alert_id, ALERTS.c.incident_id)
                                  .outerjoin(ALERTS, ALERTS.c.id == EVENTS.c.alert_id).where(EVENTS.c.id.in_(ids)))
     return {int(i): Outcome(o, a, inc) for i, o, a, inc in rows}
-
-
-async def queued_count(session: AsyncSession) -> int:
-    """How many events wait to be applied."""
-    found = await session.execute(select(func.count()).select_from(EVENTS).where(EVENTS.c.outcome == QUEUED))
-    return int(found.scalar_one())
 
 
 async def oldest_queued_at(session: AsyncSession) -> datetime | None:

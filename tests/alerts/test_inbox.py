@@ -47,7 +47,7 @@ async def events(bot: Bot) -> list[tuple[str, str]]:
 
 async def queued(bot: Bot) -> int:
     async with bot.deps.db.sessions() as session:
-        return await inbox.queued_count(session)
+        return (await inbox.counts(session)).queued
 
 
 async def test_an_accepted_event_outlives_the_process_that_accepted_it(dead_bot: Bot) -> None:

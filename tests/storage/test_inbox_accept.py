@@ -51,7 +51,7 @@ async def test_accepted_rows_read_back_as_written_with_ids_in_order(db: Database
     assert [r[1] for r in got[1:]] == [0, 1, 2, None, 4]
     assert [r[7] for r in got[1:]] == [AT + timedelta(seconds=i) for i in range(5)]
     async with db.sessions() as session:
-        assert await inbox.queued_count(session) == 6
+        assert (await inbox.counts(session)).queued == 6
 
 
 async def test_a_value_too_long_for_its_column_is_refused_not_cut(db: Database) -> None:
